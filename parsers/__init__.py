@@ -1,0 +1,61 @@
+"""Parse 政府信息公开工作年度报告 into the report JSON of the contract.
+
+    >>> import parsers
+    >>> report = parsers.parse_report(open("report.pdf", "rb").read())
+    >>> report["tables"]["applications"]["一"]["总计"]
+
+`parse_report` is a pure function of its arguments: the same bytes give the same result.
+It raises `ReportParseError`, and only that, for input it cannot read as a report. This
+package never imports Scrapy.
+"""
+
+from __future__ import annotations
+
+from .errors import ReportParseError
+from .limits import MAX_INPUT_BYTES
+from .sniff import sniff
+
+# Bump when a change to the parsers can change their output: the archive records it, and
+# `nianbao reparse` rebuilds what an older version produced.
+PARSER_VERSION = "1"
+
+__all__ = ["parse_report", "ReportParseError", "PARSER_VERSION"]
+
+
+def parse_report(body: bytes, content_type: str | None = None, url: str | None = None) -> dict:
+    """The report JSON for one file's bytes (HTML, PDF, DOCX, DOC, WPS, RTF or text).
+
+    `content_type` (the HTTP header) helps decode HTML and text; `url` only hints at WPS
+    files. The format is sniffed from the bytes, never taken from either.
+    """
+    from .report import build
+
+    if len(body) > MAX_INPUT_BYTES:
+        raise ReportParseError(f"the file is {len(body):,} bytes; the limit is {MAX_INPUT_BYTES:,}")
+    kind = sniff(body, content_type, url)
+    try:
+        extracted = _read(kind, body, content_type)
+        return build(extracted, PARSER_VERSION)
+    except ReportParseError:
+        raise
+    except RecursionError:
+        raise ReportParseError(f"the {kind.upper()} file is nested too deeply to read", kind) from None
+    except MemoryError:
+        raise ReportParseError(f"the {kind.upper()} file needs more memory than allowed", kind) from None
+
+
+def _read(kind: str, body: bytes, content_type: str | None):
+    if kind == "pdf":
+        from .formats.pdf import read_pdf
+        return read_pdf(body)
+    if kind == "docx":
+        from .formats.docx import read_docx
+        return read_docx(body)
+    if kind in ("doc", "wps", "rtf"):
+        from .formats.office import read_legacy
+        return read_legacy(body, kind)
+    if kind == "html":
+        from .formats.html import read_html
+        return read_html(body, content_type)
+    from .formats.text import read_text
+    return read_text(body, content_type)

@@ -1,0 +1,68 @@
+"""The 勾稽关系 and totals a report's own figures must satisfy.
+
+A check compares printed figures only; it never changes one. A check whose figures are
+not all printed is not made (the missing cells are already named in `warnings`).
+"""
+
+from __future__ import annotations
+
+from .tables import APPLICATIONS, REVIEW
+from .vocabulary import vocabulary
+
+TOLERANCE = 1e-6
+
+
+def _fmt(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _check(rule: str, table: str, left: list, right: list, where: dict) -> dict:
+    """`sum(left) == sum(right)`, with the figures spelled out in `detail`."""
+    lsum, rsum = sum(left), sum(right)
+    ok = abs(lsum - rsum) <= TOLERANCE
+    detail = (f"{'+'.join(map(_fmt, left))}={_fmt(lsum)} "
+              f"{'=' if ok else '≠'} {'+'.join(map(_fmt, right))}={_fmt(rsum)}")
+    return {"rule": rule, "table": table, **where, "ok": ok, "detail": detail}
+
+
+def _parts_of_total(apps: dict, column: str) -> list | None:
+    """The figures that 三.七 sums in `column`: 三.一 … 三.六 as the report prints them."""
+    figures = []
+    for part in vocabulary()["applications"]["total_parts"]:
+        if part in apps:  # a row printed whole (三.一, 三.二, 三.六 in the 2019 form)
+            rows = [part]
+        else:  # a group printed as its sub-rows (三.三.1 …)
+            rows = [k for k in apps if k.startswith(part + ".")]
+        for key in rows:
+            if column not in apps[key]:
+                return None
+            figures.append(apps[key][column])
+    return figures or None
+
+
+def run_checks(tables: dict) -> list[dict]:
+    checks: list[dict] = []
+    apps = tables.get(APPLICATIONS) or {}
+    columns = vocabulary()["applications"]["columns"]
+    for column in columns:
+        if all(column in apps.get(k, {}) for k in ("一", "二", "三.七", "四")):
+            checks.append(_check(
+                "一+二=三.七+四", APPLICATIONS,
+                [apps["一"][column], apps["二"][column]],
+                [apps["三.七"][column], apps["四"][column]], {"column": column}))
+        parts = _parts_of_total(apps, column)
+        if column in apps.get("三.七", {}) and parts:
+            checks.append(_check("三.七=三.一+…+三.六", APPLICATIONS,
+                                 [apps["三.七"][column]], parts, {"column": column}))
+    applicants = columns[:-1]
+    for key, row in apps.items():
+        if "总计" in row and all(c in row for c in applicants):
+            checks.append(_check("总计=自然人+…+其他", APPLICATIONS, [row["总计"]],
+                                 [row[c] for c in applicants], {"row": key}))
+    results = vocabulary()["review_litigation"]["columns"][:-1]
+    for group, row in (tables.get(REVIEW) or {}).items():
+        if "总计" in row and all(c in row for c in results):
+            checks.append(_check("总计=维持+纠正+其他+尚未审结", REVIEW, [row["总计"]],
+                                 [row[c] for c in results], {"row": group}))
+    return checks
+

@@ -1,0 +1,17 @@
+"""Bounds on what one parse may cost, whatever the input. Stated in the README."""
+
+# bytes accepted at all
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+# a DOCX (zip) may unpack to no more than this, and no member may be compressed
+# more than MAX_ZIP_RATIO times (zip bombs)
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+# PDF pages read; reports run to about 10 pages, their tables sit in the first 20
+MAX_PDF_PAGES = 60
+# scanned pages sent to OCR, and seconds per page
+MAX_OCR_PAGES = 20
+OCR_SECONDS_PER_PAGE = 60
+# LibreOffice conversion of a DOC or WPS file
+OFFICE_SECONDS = 120
+# HTML and text are decoded up to this many characters
+MAX_TEXT_CHARS = 4 * 1024 * 1024

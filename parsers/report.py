@@ -1,0 +1,111 @@
+"""From what a format reader extracted to the report JSON of the contract."""
+
+from __future__ import annotations
+
+import re
+
+from .checks import run_checks
+from .errors import ReportParseError
+from .rows import Extracted
+from .tables import read_tables
+from .vocabulary import normalize, vocabulary
+
+_SPACE = re.compile(r"[\s\u3000\xa0]+")
+_SENTENCE = re.compile(r"[。，；,;]")
+_TITLE_CONTINUES = re.compile(r"^(?:\d{4}\s*年|政府信息公开|政务公开|信息公开)")
+_SITE_SUFFIX = re.compile(r"[_|\-—–]+[^_|\-—–]*(?:网|政府|门户|平台)[^_|\-—–]*$")
+_SECTION_HEAD = re.compile(r"^#*(?:([一二三四五六])[、.]|([1-6])[、.])?(.+)$")
+NUMERALS = "一二三四五六"
+
+
+def _clean_title(text: str) -> str:
+    return _SPACE.sub("", text).strip("#").strip()
+
+
+def _title_like(text: str) -> bool:
+    norm = normalize(text)
+    voc = vocabulary()
+    return (len(norm) <= 60 and not _SENTENCE.search(text)
+            and any(s in norm for s in voc["title_subjects"])
+            and any(m in norm for m in voc["title_markers"]))
+
+
+def find_title(extracted: Extracted) -> str | None:
+    given = extracted.metadata.get("标题")
+    if given and _title_like(given):
+        return _clean_title(given)
+    lines = [line for line in extracted.text.splitlines() if line.strip()][:30]
+    for index, line in enumerate(lines):
+        title = _clean_title(line)
+        if not _title_like(title):
+            continue
+        if index and _TITLE_CONTINUES.match(title):
+            previous = _clean_title(lines[index - 1])
+            if 0 < len(previous) <= 30 and not _SENTENCE.search(previous) \
+                    and not _title_like(previous):
+                title = previous + title
+        return title
+    for hint in extracted.title_hints:
+        hint = _clean_title(_SITE_SUFFIX.sub("", hint))
+        if _title_like(hint):
+            return hint
+    return _clean_title(given) if given else None
+
+
+def find_year(title: str | None, text: str) -> int | None:
+    """The statistical year: from the title, else from the 统计期限 sentence."""
+    match = re.search(r"((?:19|20)\d{2})年", title or "")
+    if match:
+        return int(match.group(1))
+    flat = _SPACE.sub("", text)
+    match = re.search(r"自((?:19|20)\d{2})年1月1日", flat) or \
+        re.search(r"((?:19|20)\d{2})年度政府信息公开", flat)
+    return int(match.group(1)) if match else None
+
+
+def find_sections(text: str) -> list[dict]:
+    """一、总体情况 … 六、其他需要报告的事项, found in order, with the text under each."""
+    aliases = {n: [normalize(a) for a in names] for n, names in vocabulary()["sections"].items()}
+    lines = text.splitlines()
+    heads: list[tuple[int, str]] = []
+    for index, line in enumerate(lines):
+        norm = normalize(line)
+        if not norm or len(norm) > 40:
+            continue
+        match = _SECTION_HEAD.match(norm)
+        body = match.group(3) if match else norm
+        start = NUMERALS.index(heads[-1][1]) + 1 if heads else 0
+        for numeral in NUMERALS[start:]:
+            if any(body.startswith(alias) for alias in aliases[numeral]):
+                heads.append((index, numeral))
+                break
+    sections = []
+    for position, (index, numeral) in enumerate(heads):
+        end = heads[position + 1][0] if position + 1 < len(heads) else len(lines)
+        sections.append({"number": numeral, "title": lines[index].strip().lstrip("#").strip(),
+                         "text": "\n".join(lines[index + 1:end]).strip()})
+    return sections
+
+
+def build(extracted: Extracted, parser_version: str) -> dict:
+    found = read_tables(extracted.rows)
+    title = find_title(extracted)
+    has_tables = any(found.tables.values())
+    if not has_tables and not (title and _title_like(title)):
+        raise ReportParseError(
+            "not a 政府信息公开工作年度报告: no report title and none of the template tables",
+            extracted.format)
+    return {
+        "title": title,
+        "year": find_year(title, extracted.text),
+        "template": found.template,
+        "metadata": extracted.metadata,
+        "tables": found.tables,
+        "checks": run_checks(found.tables),
+        "warnings": extracted.warnings + found.warnings,
+        "format": extracted.format,
+        "ocr": extracted.ocr,
+        "sections": find_sections(extracted.text),
+        "text": extracted.text,
+        "parser_version": parser_version,
+    }

@@ -1,0 +1,320 @@
+"""Read the report's three template tables out of rows of cells.
+
+The reader walks the rows once, in reading order, as a person reads the printed tables:
+a label names a table (第二十条…, 申请人情况, 行政复议…), a row (规章, 1.属于国家秘密) or a
+column (本年制发件数); the figures that follow a row label belong to it. Rows are found
+by their labels, never by their position, so wrapped labels, page breaks, repeated
+headers, spacer rows and tables flattened to one cell per line all read the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .rows import Row, is_value
+from .vocabulary import is_blank_mark, normalize, parse_number, strip_numbering, vocabulary
+
+ACTIVE, APPLICATIONS, REVIEW = "active_disclosure", "applications", "review_litigation"
+# labels longer than this are running text, not table labels
+MAX_LABEL_CHARS = 60
+
+
+@dataclass
+class TablesResult:
+    tables: dict
+    template: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- vocabulary, prepared once ----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _v() -> dict:
+    voc = vocabulary()
+    active, apps, review = voc["active_disclosure"], voc["applications"], voc["review_litigation"]
+    column_labels = sorted(
+        ((normalize(label), key, spec["template"]) for key, spec in active["columns"].items()
+         for label in spec["labels"]),
+        key=lambda t: len(t[0]), reverse=True)
+    return {
+        "markers": [(normalize(m), table) for table, words in (
+            (ACTIVE, active["markers"]), (APPLICATIONS, apps["markers"]),
+            (REVIEW, review["markers"])) for m in words],
+        "active_rows": {normalize(label): key for key, labels in active["rows"].items()
+                        for label in labels},
+        "active_columns": column_labels,
+        "active_defaults": active["default_columns"],
+        "active_order": list(active["rows"]),
+        "apps_columns": apps["columns"],
+        "apps_groups": [(normalize(w), key) for key, words in apps["groups"].items() for w in words],
+        "apps_rows": [
+            (spec["key"], [normalize(w) for w in spec.get("contains", [])],
+             [normalize(w) for w in spec.get("equals", [])], spec.get("group"))
+            for spec in apps["rows"]],
+        "review_groups": sorted(((normalize(w), key) for key, words in review["groups"].items()
+                                 for w in words), key=lambda t: len(t[0]), reverse=True),
+        "review_group_order": list(review["groups"]),
+        "review_columns": review["columns"],
+        "review_column_labels": {normalize(c) for c in review["columns"]},
+    }
+
+
+def application_row_order() -> list[str]:
+    """Row keys of the applications table in template order."""
+    order = [spec[0] for spec in _v()["apps_rows"]]
+    return sorted(order, key=_template_position)
+
+
+def _template_position(key: str):
+    head = ["一", "二", "三", "四"].index(key.split(".")[0])
+    rest = key.split(".")[1:]
+    sub = ["一", "二", "三", "四", "五", "六", "七"]
+    return (head, sub.index(rest[0]) if rest else -1, int(rest[1]) if len(rest) > 1 else -1)
+
+
+# --- the reader -----------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    table: str
+    key: str
+    columns: list[str] | None  # None: an active_disclosure row with no header seen
+
+
+class _Reader:
+    def __init__(self, rows: list[Row]):
+        self.rows = rows
+        self.v = _v()
+        self.table: str | None = None
+        self.pending: _Pending | None = None
+        self.columns: list[str] = []          # current active_disclosure header
+        self.last_was_column = False
+        self.templates_seen: Counter = Counter()
+        self.group: str | None = None         # current applications group (三.三 …)
+        self.review_header = False
+        self.review_values: list[str] = []
+        self.review_rows: dict[str, list[str]] = {}
+        self.active_entries: list[tuple[str, list[str] | None, list[str], Row, int]] = []
+        self.apps: dict[str, dict] = {}
+        self.warnings: list[str] = []
+        self.block_value_start = _block_value_starts(rows)
+
+    # labels ---------------------------------------------------------------------------
+
+    def label(self, text: str, joined: str) -> None:
+        norm = normalize(text)
+        if not norm or len(norm) > MAX_LABEL_CHARS:
+            return
+        bare = strip_numbering(norm)
+        for marker, table in self.v["markers"]:
+            if marker in norm:
+                self.switch(table, reset_columns=marker in ("第二十条", "信息内容"))
+                break
+        if self.table == ACTIVE:
+            self.active_label(norm, bare)
+        elif self.table == APPLICATIONS:
+            self.applications_label(norm, bare, joined)
+        elif self.table == REVIEW:
+            self.review_label(norm, bare)
+
+    def switch(self, table: str, reset_columns: bool) -> None:
+        if table != self.table:
+            self.pending = None
+        self.table = table
+        if reset_columns:
+            self.columns, self.last_was_column = [], False
+
+    def active_label(self, norm: str, bare: str) -> None:
+        key = self.v["active_rows"].get(bare) or self.v["active_rows"].get(norm)
+        if key:
+            self.pending = _Pending(ACTIVE, key, list(self.columns) or None)
+            self.last_was_column = False
+            return
+        for label, column, template in self.v["active_columns"]:
+            if norm.startswith(label):
+                if not self.last_was_column:
+                    self.columns = []
+                if column not in self.columns:
+                    self.columns.append(column)
+                self.templates_seen[template] += 1
+                self.last_was_column = True
+                self.pending = None
+                return
+
+    def applications_label(self, norm: str, bare: str, joined: str) -> None:
+        for word, group in self.v["apps_groups"]:
+            if word in norm or word in joined:
+                self.group = group
+        for key, contains, equals, group in self.v["apps_rows"]:
+            if group and group != self.group:
+                continue
+            if any(w in norm for w in contains) or bare in equals:
+                self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
+                return
+
+    def review_label(self, norm: str, bare: str) -> None:
+        if bare in self.v["review_column_labels"]:
+            self.review_header = True
+        for word, group in self.v["review_groups"]:
+            if norm == word or bare == word:
+                self.pending = _Pending(REVIEW, group, self.v["review_columns"])
+                return
+        self.pending = None
+
+    # figures --------------------------------------------------------------------------
+
+    def values(self, cells: list[str], row: Row, first: int) -> None:
+        pending, self.pending = self.pending, None
+        self.last_was_column = False
+        if pending and pending.table == ACTIVE:
+            self.active_entries.append((pending.key, pending.columns, cells, row, first))
+        elif pending and pending.table == APPLICATIONS:
+            figures = self.assign(cells, len(pending.columns), row, first, pending.key)
+            if figures is not None:
+                self.store(self.apps, pending.key, dict(zip(pending.columns, figures)),
+                           APPLICATIONS)
+        elif self.table == REVIEW and pending and sum(1 for c in cells if c) == 5:
+            # a review table printed one group per row
+            self.review_rows[pending.key] = [c for c in cells if c]
+        elif self.table == REVIEW and self.review_header and len(self.review_values) < 15:
+            if row.block is None:
+                self.review_values.extend(c for c in cells if c)
+            else:  # a grid keeps its blank cells in place
+                self.review_values.extend(_trim_blank_ends(cells))
+
+    def assign(self, cells: list[str], expected: int, row: Row, first: int, key: str):
+        """The `expected` cells of a row's figures, or None when they cannot be placed."""
+        filled = [c for c in cells if c]
+        if len(filled) == expected:
+            return filled
+        start = self.block_value_start.get(row.block)
+        if start is not None and start >= first and len(row.cells) >= start + expected:
+            return row.cells[start:start + expected]
+        if len(filled) > expected:
+            self.warnings.append(
+                f"{key}: {len(filled)} cells under {expected} columns; the extra "
+                f"{len(filled) - expected} at the end were left out")
+            return filled[:expected]
+        self.warnings.append(
+            f"{key}: {len(filled)} cells for {expected} columns; the row was left out "
+            "because its cells cannot be placed")
+        return None
+
+    def store(self, table: dict, key: str, figures: dict, name: str) -> None:
+        cells = {}
+        for column, cell in figures.items():
+            number = parse_number(cell) if cell else None
+            if number is None:
+                shown = cell or "blank"
+                if not is_blank_mark(cell) and cell:
+                    shown = f"unreadable {cell!r}"
+                self.warnings.append(f"{name} {key} {column}: {shown} cell left out")
+                continue
+            cells[column] = number
+        if key in table:
+            if table[key] != cells:
+                self.warnings.append(f"{name} {key}: printed twice with different figures; "
+                                     "the first was kept")
+            return
+        table[key] = cells
+
+    # the walk -------------------------------------------------------------------------
+
+    def read(self) -> TablesResult:
+        for row in self.rows:
+            cells = [c.strip() for c in row.cells]
+            labels = [i for i, c in enumerate(cells) if c and not is_value(c)]
+            last = labels[-1] if labels else -1
+            joined = ""
+            for i in labels:
+                joined += normalize(cells[i])
+                self.label(cells[i], joined[-MAX_LABEL_CHARS:])
+            figures = cells[last + 1:]
+            if any(figures):
+                self.values(figures, row, last + 1)
+        return self.finish()
+
+    def finish(self) -> TablesResult:
+        template = self.decide_template()
+        active: dict[str, dict] = {}
+        defaults = self.v["active_defaults"].get(template or "2019", {})
+        for key, columns, cells, row, first in self.active_entries:
+            columns = columns or defaults.get(key)
+            if not columns:
+                self.warnings.append(f"{ACTIVE} {key}: no columns known for this row; left out")
+                continue
+            figures = self.assign(cells, len(columns), row, first, key)
+            if figures is not None:
+                self.store(active, key, dict(zip(columns, figures)), ACTIVE)
+        tables = {
+            ACTIVE: {k: active[k] for k in self.v["active_order"] if k in active},
+            APPLICATIONS: {k: self.apps[k] for k in application_row_order() if k in self.apps},
+            REVIEW: self.review_table(),
+        }
+        for name in (ACTIVE, APPLICATIONS, REVIEW):
+            if not tables[name]:
+                self.warnings.append(f"{name}: table not found")
+        return TablesResult({k: v for k, v in tables.items()}, template, self.warnings)
+
+    def decide_template(self) -> str | None:
+        if self.templates_seen:
+            if self.templates_seen["2021"] and self.templates_seen["2019"]:
+                self.warnings.append("active_disclosure: columns of both templates printed; "
+                                     "taken as the 2021 template")
+            return "2021" if self.templates_seen["2021"] else "2019"
+        # no header printed: the rows' shape tells
+        keys = {entry[0] for entry in self.active_entries}
+        if keys & {"其他对外管理服务事项", "政府集中采购"}:
+            return "2019"
+        for key, _, cells, _, _ in self.active_entries:
+            if key == "行政许可":
+                return "2021" if sum(1 for c in cells if c) == 1 else "2019"
+        return None
+
+    def review_table(self) -> dict:
+        columns, groups = self.v["review_columns"], self.v["review_group_order"]
+        result: dict[str, dict] = {}
+        if self.review_values:
+            values = self.review_values
+            if len(values) > 15:
+                self.warnings.append(f"{REVIEW}: {len(values)} cells under 15 headers; "
+                                     "the extra at the end were left out")
+            elif len(values) < 15:
+                self.warnings.append(f"{REVIEW}: {len(values)} cells for 15 columns; "
+                                     "the missing ones at the end were left out")
+            for index, group in enumerate(groups):
+                chunk = values[index * 5:(index + 1) * 5]
+                if chunk:
+                    self.store(result, group, dict(zip(columns, chunk)), REVIEW)
+        for group, cells in self.review_rows.items():
+            self.store(result, group, dict(zip(columns, cells)), REVIEW)
+        return {g: result[g] for g in groups if g in result}
+
+
+def _trim_blank_ends(cells: list[str]) -> list[str]:
+    start, end = 0, len(cells)
+    while start < end and not cells[start]:
+        start += 1
+    while end > start and not cells[end - 1]:
+        end -= 1
+    return cells[start:end]
+
+
+def _block_value_starts(rows: list[Row]) -> dict:
+    """For each table grid, the column where its figures usually start."""
+    starts: dict[int, Counter] = {}
+    for row in rows:
+        if row.block is None:
+            continue
+        positions = [i for i, c in enumerate(row.cells) if c.strip() and is_value(c)]
+        if len(positions) >= 2:
+            starts.setdefault(row.block, Counter())[positions[0]] += 1
+    return {block: counts.most_common(1)[0][0] for block, counts in starts.items()}
+
+
+def read_tables(rows: list[Row]) -> TablesResult:
+    return _Reader(rows).read()
