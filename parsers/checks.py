@@ -7,13 +7,9 @@ not all printed is not made (the missing cells are already named in `warnings`).
 from __future__ import annotations
 
 from .tables import APPLICATIONS, REVIEW
-from .vocabulary import vocabulary
+from .vocabulary import format_number as _fmt, vocabulary
 
 TOLERANCE = 1e-6
-
-
-def _fmt(x) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 def _check(rule: str, table: str, left: list, right: list, where: dict) -> dict:

@@ -11,7 +11,7 @@ from .tables import read_tables
 from .vocabulary import normalize, vocabulary
 
 _SPACE = re.compile(r"[\s\u3000\xa0]+")
-_SENTENCE = re.compile(r"[。，；,;]")
+_SENTENCE = re.compile(r"[。，；,;：:]")
 _TITLE_CONTINUES = re.compile(r"^(?:\d{4}\s*年|政府信息公开|政务公开|信息公开)")
 _SITE_SUFFIX = re.compile(r"[_|\-—–]+[^_|\-—–]*(?:网|政府|门户|平台)[^_|\-—–]*$")
 _SECTION_HEAD = re.compile(r"^#*(?:([一二三四五六])[、.]|([1-6])[、.])?(.+)$")
@@ -30,21 +30,32 @@ def _title_like(text: str) -> bool:
             and any(m in norm for m in voc["title_markers"]))
 
 
+def _short(line: str) -> bool:
+    return 0 < len(_clean_title(line)) <= 40 and not _SENTENCE.search(line)
+
+
 def find_title(extracted: Extracted) -> str | None:
+    """The title as the report prints it, white space removed. Titles wrap: a line that
+    is not a title by itself is joined with the next one or two."""
     given = extracted.metadata.get("标题")
     if given and _title_like(given):
         return _clean_title(given)
-    lines = [line for line in extracted.text.splitlines() if line.strip()][:30]
+    lines = [line.strip() for line in extracted.text.splitlines() if line.strip()][:15]
     for index, line in enumerate(lines):
-        title = _clean_title(line)
-        if not _title_like(title):
-            continue
-        if index and _TITLE_CONTINUES.match(title):
-            previous = _clean_title(lines[index - 1])
-            if 0 < len(previous) <= 30 and not _SENTENCE.search(previous) \
-                    and not _title_like(previous):
-                title = previous + title
-        return title
+        for span in (1, 2, 3):
+            window = lines[index:index + span]
+            if len(window) < span or not all(_short(part) for part in window):
+                break
+            if span > 1 and (_title_like(window[0]) or _title_like(window[-1])):
+                break  # the title stands on a line of its own
+            title = _clean_title("".join(window))
+            if not _title_like(title):
+                continue
+            if span == 1 and index and _TITLE_CONTINUES.match(title):
+                previous = lines[index - 1]
+                if _short(previous) and not _title_like(previous):
+                    title = _clean_title(previous) + title
+            return title
     for hint in extracted.title_hints:
         hint = _clean_title(_SITE_SUFFIX.sub("", hint))
         if _title_like(hint):

@@ -19,6 +19,9 @@ class Row:
     cells: list[str]
     # id of the table grid the row belongs to; None for running text
     block: int | None = None
+    # positions that only continue a cell merged across from the left: not cells of
+    # their own (a DOC saved by Word or LibreOffice may split one column into two)
+    merged: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -50,13 +53,12 @@ def grid_rows(grid: list[list[tuple[str, bool, bool]]], block: int) -> list[Row]
     """
     rows = []
     for line in grid:
-        cells = []
-        for text, continues_left, continues_up in line:
-            if continues_left or (continues_up and is_value(text)):
-                cells.append("")
-            else:
-                cells.append(text)
-        rows.append(Row(cells, block))
+        cells, merged = [], set()
+        for position, (text, continues_left, continues_up) in enumerate(line):
+            if continues_left:
+                merged.add(position)
+            cells.append("" if continues_left or (continues_up and is_value(text)) else text)
+        rows.append(Row(cells, block, frozenset(merged)))
     return rows
 
 

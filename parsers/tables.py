@@ -49,6 +49,8 @@ def _v() -> dict:
         "active_defaults": active["default_columns"],
         "active_order": list(active["rows"]),
         "apps_columns": apps["columns"],
+        # header cells: a row printing one of these is (part of) the table's header
+        "apps_header_words": {normalize(w) for w in apps["header_words"]},
         "apps_groups": [(normalize(w), key) for key, words in apps["groups"].items() for w in words],
         "apps_rows": [
             (spec["key"], [normalize(w) for w in spec.get("contains", [])],
@@ -99,6 +101,10 @@ class _Reader:
         self.review_values: list[str] = []
         self.review_rows: dict[str, list[str]] = {}
         self.active_entries: list[tuple[str, list[str] | None, list[str], Row, int]] = []
+        # figures of a grid row whose label did not match: a row split by a page break,
+        # its label finished on the next page (see `adopt_orphan`)
+        self.orphan: tuple[str, list[str], Row, int] | None = None
+        self.row_is_header = False
         self.apps: dict[str, dict] = {}
         self.warnings: list[str] = []
         self.block_value_start = _block_value_starts(rows)
@@ -146,15 +152,26 @@ class _Reader:
                 return
 
     def applications_label(self, norm: str, bare: str, joined: str) -> None:
+        if bare in self.v["apps_header_words"]:
+            self.row_is_header, self.pending = True, None
+            return
         for word, group in self.v["apps_groups"]:
             if word in norm or word in joined:
                 self.group = group
+        key = self.applications_key(norm, bare)
+        if key:
+            self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
+
+    def applications_key(self, norm: str, bare: str) -> str | None:
         for key, contains, equals, group in self.v["apps_rows"]:
             if group and group != self.group:
                 continue
-            if any(w in norm for w in contains) or bare in equals:
-                self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
-                return
+            if any(w in norm for w in contains):
+                return key
+            # 总计 and 其他 alone are row labels only outside the header
+            if bare in equals and not self.row_is_header:
+                return key
+        return None
 
     def review_label(self, norm: str, bare: str) -> None:
         if bare in self.v["review_column_labels"]:
@@ -167,10 +184,13 @@ class _Reader:
 
     # figures --------------------------------------------------------------------------
 
-    def values(self, cells: list[str], row: Row, first: int) -> None:
+    def values(self, cells: list[str], row: Row, first: int, labels: str = "") -> None:
         pending, self.pending = self.pending, None
         self.last_was_column = False
-        if pending and pending.table == ACTIVE:
+        self.orphan = None
+        if pending is None and row.block is not None and self.table in (ACTIVE, APPLICATIONS):
+            self.orphan = (labels, cells, row, first)
+        elif pending and pending.table == ACTIVE:
             self.active_entries.append((pending.key, pending.columns, cells, row, first))
         elif pending and pending.table == APPLICATIONS:
             figures = self.assign(cells, len(pending.columns), row, first, pending.key)
@@ -186,14 +206,30 @@ class _Reader:
             else:  # a grid keeps its blank cells in place
                 self.review_values.extend(_trim_blank_ends(cells))
 
+    def adopt_orphan(self, labels: str) -> None:
+        """A grid row with labels and no figures, right after a row with figures and no
+        matching label: the two are one row split by a page break."""
+        if not self.orphan or self.row_is_header:
+            return
+        orphan_labels, cells, row, first = self.orphan
+        if self.pending is None and self.table == APPLICATIONS:
+            joined = orphan_labels + labels
+            key = self.applications_key(joined, strip_numbering(joined))
+            if key:
+                self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
+        if self.pending:
+            self.values(cells, row, first)
+
     def assign(self, cells: list[str], expected: int, row: Row, first: int, key: str):
         """The `expected` cells of a row's figures, or None when they cannot be placed."""
         filled = [c for c in cells if c]
         if len(filled) == expected:
             return filled
         start = self.block_value_start.get(row.block)
-        if start is not None and start >= first and len(row.cells) >= start + expected:
-            return row.cells[start:start + expected]
+        if start is not None and start >= first:
+            own = [c for i, c in enumerate(row.cells) if i >= start and i not in row.merged]
+            if len(own) >= expected:
+                return own[:expected]
         if len(filled) > expected:
             self.warnings.append(
                 f"{key}: {len(filled)} cells under {expected} columns; the extra "
@@ -227,15 +263,19 @@ class _Reader:
     def read(self) -> TablesResult:
         for row in self.rows:
             cells = [c.strip() for c in row.cells]
-            labels = [i for i, c in enumerate(cells) if c and not is_value(c)]
+            labels = [i for i, c in enumerate(cells)
+                      if c and not is_value(c) and i not in row.merged]
             last = labels[-1] if labels else -1
             joined = ""
+            self.row_is_header = False
             for i in labels:
                 joined += normalize(cells[i])
                 self.label(cells[i], joined[-MAX_LABEL_CHARS:])
-            figures = cells[last + 1:]
+            figures = [c for i, c in enumerate(cells) if i > last and i not in row.merged]
             if any(figures):
-                self.values(figures, row, last + 1)
+                self.values(figures, row, last + 1, joined)
+            elif labels and row.block is not None:
+                self.adopt_orphan(joined)
         return self.finish()
 
     def finish(self) -> TablesResult:

@@ -77,6 +77,13 @@ def parse_number(cell: str) -> int | float | None:
     return int(f"{sign}{whole}")
 
 
+def format_number(value: int | float) -> str:
+    """A figure as a report prints it: 0, 7730.28, 96171.6 (no exponent, no rounding)."""
+    if isinstance(value, float):
+        return format(value, "f").rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
 def is_blank_mark(cell: str) -> bool:
     """`/`, `-`, `—` and the like: printed where a table has no figure."""
     return normalize(cell) in _blank_marks()

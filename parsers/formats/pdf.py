@@ -55,8 +55,10 @@ def _page_rows(page, block_base: int) -> tuple[list[Row], int]:
         box = pymupdf.Rect(table.bbox)
         table_boxes.append(box)
         for index, cells in enumerate(table.extract()):
+            # None: a position covered by a merged cell
             line = [(c or "").strip() for c in cells]
-            placed.append((box.y0, index, Row(line, block_base + number)))
+            merged = frozenset(i for i, c in enumerate(cells) if c is None)
+            placed.append((box.y0, index, Row(line, block_base + number, merged)))
     height = page.rect.height
     for x0, y0, x1, y1, block_text, _no, kind in page.get_text("blocks"):
         if kind != 0:

@@ -1,0 +1,145 @@
+"""Links on listings and detail pages: which are reports, which are attachments, which
+are further listing pages. Functions of a response; the vocabulary is `selectors.yaml`."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import urljoin, urlparse
+
+import yaml
+
+SELECTORS_PATH = Path(__file__).with_name("selectors.yaml")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# second-level public suffixes under which a site is three labels long (zhifu.gov.cn)
+_SECOND_LEVEL = {"gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn"}
+_PAGE_SUFFIXES = {"html", "htm", "shtml", "jsp", "php", "asp", "aspx"}
+
+
+@functools.lru_cache(maxsize=1)
+def selectors() -> dict:
+    return yaml.safe_load(SELECTORS_PATH.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled() -> dict:
+    voc = selectors()
+    return {
+        "detail": [re.compile(p, re.I) for p in voc["report_links"]["detail_url_patterns"]],
+        "skip": [re.compile(p, re.I) for p in voc["report_links"]["skip_url_patterns"]],
+        "trs": re.compile(voc["pagination"]["trs_create_page"]),
+    }
+
+
+def site_of(url: str) -> str:
+    """The registrable site of a URL: www.zhifu.gov.cn and files.zhifu.gov.cn are one."""
+    host = (urlparse(url).hostname or "").lower()
+    labels = host.split(".")
+    if host.replace(".", "").isdigit() or len(labels) <= 2:
+        return host
+    size = 3 if ".".join(labels[-2:]) in _SECOND_LEVEL else 2
+    return ".".join(labels[-size:])
+
+
+def same_site(url: str, other: str, allowed_hosts: tuple[str, ...] = ()) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    return site_of(url) == site_of(other) or host in allowed_hosts
+
+
+def _link_text(link) -> str:
+    title = link.attrib.get("title") or ""
+    text = re.sub(r"\s+", "", "".join(link.css("::text").getall()))
+    return title.strip() if len(title.strip()) > len(text) else text
+
+
+def _suffix(url: str) -> str:
+    return PurePosixPath(urlparse(url).path).suffix.lower().lstrip(".")
+
+
+def is_attachment_url(url: str) -> bool:
+    return _suffix(url) in selectors()["attachments"]["extensions"]
+
+
+def _date_near(link) -> str | None:
+    """A date printed beside the link in its list item or table row."""
+    for container in link.xpath("./ancestor::*[self::li or self::tr or self::dd or self::dl][1]"):
+        match = _DATE.search(" ".join(container.css("::text").getall()))
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def report_links(response) -> list[tuple[str, dict]]:
+    """(URL, hints) for each link on a listing that leads to a report."""
+    words = selectors()["report_links"]["title_words"]
+    compiled = _compiled()
+    found: dict[str, dict] = {}
+    for link in response.css("a[href]"):
+        href = link.attrib["href"].strip()
+        if not href or any(p.search(href) for p in compiled["skip"]):
+            continue
+        url = response.urljoin(href)
+        if url.split("#")[0] == response.url.split("#")[0]:
+            continue
+        text = _link_text(link)
+        by_url = any(p.search(urlparse(url).path) for p in compiled["detail"])
+        by_text = any(w in text for w in words) and len(text) <= 80
+        in_list = bool(link.xpath("./ancestor::*[self::li or self::td or self::dd][1]"))
+        if (by_url or by_text) and (in_list or by_url) and same_site(url, response.url) \
+                and url not in found:
+            # hints use the parsers' metadata keys: the page's own block overrides them
+            hints = {"标题": text} if text else {}
+            date = _date_near(link)
+            if date:
+                hints["发布时间"] = date
+            found[url] = hints
+    return list(found.items())
+
+
+def attachment_links(response, allowed_hosts: tuple[str, ...] = ()) -> dict[str, str]:
+    """Attachment URL -> link text for every file a detail page links."""
+    voc = selectors()["attachments"]
+    found: dict[str, str] = {}
+    for link in response.css("a[href]"):
+        href = link.attrib["href"].strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        url = response.urljoin(href)
+        text = _link_text(link)
+        suffix = _suffix(url)
+        page = suffix in _PAGE_SUFFIXES or urlparse(url).path in ("", "/")
+        by_suffix = suffix in voc["extensions"]
+        # download.jsp?id=… and the like: a script that serves a file
+        by_url = any(p in url.lower() for p in voc["url_patterns"]) and suffix not in ("html", "htm", "shtml")
+        by_text = any(w in text for w in voc["link_words"]) and not page
+        if (by_suffix or by_url or by_text) and same_site(url, response.url, allowed_hosts):
+            found.setdefault(url, text)
+    return found
+
+
+def trs_pages(response) -> list[str]:
+    """Every page a TRS `createPageHTML(pages, current, "index", "html")` announces."""
+    match = _compiled()["trs"].search(response.text)
+    if not match:
+        return []
+    pages, _current, stem, suffix = int(match.group(1)), match.group(2), match.group(3), match.group(4)
+    base = response.url.rsplit("/", 1)[0] + "/"
+    return [urljoin(base, f"{stem}.{suffix}" if n == 0 else f"{stem}_{n}.{suffix}")
+            for n in range(pages)]
+
+
+def next_page_links(response) -> list[str]:
+    """The target of a "下一页" link, where the listing has one that is a real URL."""
+    words = set(selectors()["pagination"]["next_words"])
+    found = []
+    for link in response.css("a[href]"):
+        href = link.attrib["href"].strip()
+        if not href or href.startswith(("javascript:", "#")):
+            continue
+        if _link_text(link) in words:
+            url = response.urljoin(href)
+            if same_site(url, response.url) and url not in found:
+                found.append(url)
+    return found

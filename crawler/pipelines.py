@@ -1,0 +1,242 @@
+"""Keep every byte, then parse and archive.
+
+`ReportFilesPipeline` is Scrapy's FilesPipeline with a content-addressed file layout:
+each attachment, and the detail page itself, is stored under its sha256 beside the
+archive. `ArchivePipeline` turns a page and its files into rows through
+`nianbao.assemble` (which calls the parsers) and records errors and crawl runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from io import BytesIO
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlparse
+
+from scrapy import Request, signals
+from scrapy.pipelines.files import FilesPipeline
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+import parsers
+from nianbao.archive import Archive, DocumentRecord, content_path, files_dir, now, sha256
+from nianbao.assemble import build_report, content_hash
+
+from .items import CrawlError, ReportPage
+
+logger = logging.getLogger(__name__)
+
+_KINDS = {"application/pdf": "pdf", "application/msword": "doc",
+          "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+          "application/vnd.ms-excel": "xls", "application/zip": "zip",
+          "application/x-rar-compressed": "rar", "application/vnd.ms-works": "wps",
+          "application/kswps": "wps", "text/html": "html", "application/xhtml+xml": "html"}
+_KNOWN_SUFFIXES = {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip", "rar", "7z", "ofd",
+                   "html", "htm", "shtml", "txt", "rtf"}
+_FILENAME_STAR = re.compile(r"filename\*\s*=\s*([\w\-]+)'[^']*'([^;]+)", re.I)
+_FILENAME = re.compile(r'filename\s*=\s*"?([^";]+)"?', re.I)
+
+
+def header(headers, name: str) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def disposition_filename(raw: bytes | None) -> str | None:
+    """The file name a Content-Disposition header gives: RFC 5987 `filename*=`, else a
+    plain `filename=` in UTF-8, GBK or percent-encoding (portals send all three)."""
+    if not raw:
+        return None
+    text = raw.decode("latin-1")
+    match = _FILENAME_STAR.search(text)
+    if match:
+        charset, value = match.groups()
+        try:
+            return unquote(value.strip(), encoding=charset or "utf-8")
+        except LookupError:
+            return unquote(value.strip())
+    match = _FILENAME.search(text)
+    if not match:
+        return None
+    name_bytes = match.group(1).strip().encode("latin-1")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return unquote(name_bytes.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def document_kind(url: str, content_type: str | None, filename: str | None = None) -> str:
+    """html, pdf, docx, doc, wps, xls … as the server names the file. The parsers
+    correct it from the bytes for every file they read (`nianbao.assemble`)."""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    for name in (filename, urlparse(url).path):
+        suffix = PurePosixPath(name or "").suffix.lower().lstrip(".")
+        if suffix in _KNOWN_SUFFIXES:
+            return {"htm": "html", "shtml": "html"}.get(suffix, suffix)
+    return _KINDS.get(mime, "bin")
+
+
+class ReportFilesPipeline(FilesPipeline):
+    """FilesPipeline storing files by the sha256 of their bytes, with their HTTP facts."""
+
+    # failures are recorded in `errors` and logged in one line by ArchivePipeline
+    LOG_FAILED_RESULTS = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        cls._update_stores(settings)
+        media_log = logging.getLogger("scrapy.pipelines.media")
+        if not any(isinstance(f, _WithoutAttachmentTracebacks) for f in media_log.filters):
+            media_log.addFilter(_WithoutAttachmentTracebacks())
+        # the bytes always live beside the archive, where `reparse` and Datasette find them
+        return cls(str(files_dir(settings.get("ARCHIVE_DB")).resolve()), crawler=crawler)
+
+    def get_media_requests(self, item, info):
+        if not isinstance(item, ReportPage):
+            return []
+        return [Request(url, headers={"Referer": item.url}) for url in item.file_urls]
+
+    def media_to_download(self, request, info, *, item=None):
+        # Content addresses are known only once the bytes are: always fetch, so that a
+        # changed attachment is seen as a new version.
+        return None
+
+    def file_path(self, request, response=None, info=None, *, item=None):
+        return content_path(sha256(response.body)) if response is not None else ""
+
+    def media_failed(self, failure, request, info):
+        # keep the reason (the base class raises a bare exception, and drops the
+        # requests robots.txt forbids without a word)
+        if isinstance(failure.value, AttachmentError):
+            raise failure.value
+        raise AttachmentError(f"{type(failure.value).__name__}: {failure.value}")
+
+    async def media_downloaded(self, response, request, info, *, item=None):
+        if response.status != 200:
+            raise AttachmentError(f"HTTP {response.status}")
+        result = await super().media_downloaded(response, request, info, item=item)
+        filename = disposition_filename(response.headers.get("Content-Disposition"))
+        content_type = header(response.headers, "Content-Type")
+        result.update(
+            url=request.url, final_url=response.url, sha256=sha256(response.body),
+            size=len(response.body), content_type=content_type, http_status=response.status,
+            filename=filename or PurePosixPath(unquote(urlparse(response.url).path)).name or None,
+            kind=document_kind(response.url, content_type, filename),
+            fetched_at=now())
+        return result
+
+    def item_completed(self, results, item, info):
+        if not isinstance(item, ReportPage):
+            return item
+        item.files = [value for ok, value in results if ok]
+        item.file_errors = [
+            {"url": request.url, "message": str(getattr(value, "value", value))}
+            for request, (ok, value) in zip(self.get_media_requests(item, info), results)
+            if not ok]
+        return item
+
+    async def process_item(self, item):
+        if isinstance(item, ReportPage):
+            # the page's own bytes go into the same store, through the same storage
+            self.store.persist_file(content_path(sha256(item.body)), BytesIO(item.body),
+                                    self.spiderinfo)
+        return await super().process_item(item)
+
+
+class AttachmentError(Exception):
+    """An attachment that could not be fetched; its message says why."""
+
+
+class _WithoutAttachmentTracebacks(logging.Filter):
+    """MediaPipeline logs every failed download with a traceback; a missing attachment
+    is an everyday event, recorded in `errors` and logged in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], AttachmentError))
+
+
+class ArchivePipeline:
+    """Parse each report's files and upsert the result; count the run; record errors."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self.counts = {"reports_new": 0, "reports_changed": 0, "reports_unchanged": 0,
+                       "documents": 0, "errors": 0}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self):
+        self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
+        spider = self.crawler.spider
+        self.run_id = self.archive.start_run(getattr(spider, "run_arguments", {}))
+        logger.info("archive %s, crawl run %s", self.archive.path, self.run_id)
+
+    def spider_closed(self, spider, reason):
+        listings = self.crawler.stats.get_value("nianbao/listings", 0)
+        self.archive.finish_run(self.run_id, "finished" if reason == "finished" else reason,
+                                {"listings": listings, **self.counts})
+        logger.info("crawl run %s %s: %s listing pages, %s", self.run_id, reason, listings,
+                    ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.counts.items()))
+
+    def error(self, url: str, stage: str, message: str) -> None:
+        self.counts["errors"] += 1
+        self.archive.record_error(self.run_id, url, stage, message)
+        logger.warning("%s failed at %s: %s", url, stage, message)
+
+    async def process_item(self, item):
+        if isinstance(item, CrawlError):
+            self.error(item.url, item.stage, item.message)
+        elif isinstance(item, ReportPage):
+            await self.archive_report(item)
+        return item
+
+    async def archive_report(self, item: ReportPage) -> None:
+        for failure in item.file_errors:
+            self.error(failure["url"], "attachment", failure["message"])
+        page = DocumentRecord(
+            url=item.url, kind=document_kind(item.url, item.content_type),
+            sha256=sha256(item.body), size=len(item.body), content_type=item.content_type,
+            http_status=item.http_status, fetched_at=item.fetched_at)
+        attachments = [
+            DocumentRecord(url=f["url"], kind=f["kind"], sha256=f["sha256"], size=f["size"],
+                           content_type=f["content_type"], http_status=f["http_status"],
+                           filename=item.file_names.get(f["url"]) or f["filename"],
+                           fetched_at=f["fetched_at"])
+            for f in item.files]
+        documents = [page] + attachments
+        self.counts["documents"] += len(documents)
+        state = self.archive.report_state(item.url)
+        listing = {"listing_url": item.listing_url}
+        if state and state["content_hash"] == content_hash(documents) \
+                and state["parser_version"] == parsers.PARSER_VERSION:
+            self.archive.save_documents(item.url, documents, keep_parse_errors=True)
+            self.archive.touch_report(item.url, listing)
+            self.counts["reports_unchanged"] += 1
+            return
+        files = [(page, item.body)] + [(doc, self.archive.store.read(doc.sha256))
+                                       for doc in attachments]
+        record = await maybe_deferred_to_future(deferToThread(
+            build_report, item.url, files, hints=item.hints, source=item.source, **listing))
+        if record.fields["status"] != "ok":
+            failed = [doc for doc in documents if doc.parse_error]
+            for doc in failed:
+                self.error(doc.url, "parse", doc.parse_error)
+            if not failed:
+                self.error(item.url, "parse", "no report tables in the page or its attachments")
+        self.archive.save_documents(item.url, documents)
+        self.archive.save_report(record)
+        self.counts["reports_changed" if state else "reports_new"] += 1
+        logger.info("%s report: %s (%s, %s cells%s)", "changed" if state else "new",
+                    record.fields["title"], record.fields["status"], len(record.cells),
+                    "" if record.fields["checks_ok"] in (1, None) else
+                    f", {record.fields['checks_failed']} checks fail")

@@ -1,0 +1,70 @@
+"""Settings of the nianbao crawl. Every one can be overridden per run with `-s NAME=VALUE`.
+
+Defaults are polite: government portals are small servers run by small offices.
+"""
+
+import os
+
+from nianbao import __version__
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- The archive -----------------------------------------------------------------------
+# SQLite file the crawl writes into; the raw bytes go beside it, content-addressed
+# (archive.db -> archive-files/).
+ARCHIVE_DB = os.environ.get("NIANBAO_DB", "archive.db")
+
+ITEM_PIPELINES = {
+    # downloads every attachment through Scrapy's downloader into the content store
+    "crawler.pipelines.ReportFilesPipeline": 100,
+    # parses the page and its files and upserts the report into the archive
+    "crawler.pipelines.ArchivePipeline": 200,
+}
+
+# --- Who we are ---------------------------------------------------------------------------
+# Name the project and a contact, so that a webmaster can reach whoever runs the crawl.
+# Set NIANBAO_CONTACT to your own address or page before crawling real portals.
+CONTACT = os.environ.get("NIANBAO_CONTACT", "set NIANBAO_CONTACT")
+USER_AGENT = f"nianbao/{__version__} (+archive of 政府信息公开年报; contact: {CONTACT})"
+
+# --- Politeness ----------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True                 # switch off with -s ROBOTSTXT_OBEY=False
+CONCURRENT_REQUESTS = 8               # across all portals of a registry crawl
+CONCURRENT_REQUESTS_PER_DOMAIN = 1    # one request at a time to each portal
+DOWNLOAD_DELAY = 2                    # seconds between requests to one portal
+DOWNLOAD_DELAY_JITTER = 0.5            # each delay varies by ±50%
+AUTOTHROTTLE_ENABLED = True           # slows down further when a portal answers slowly
+AUTOTHROTTLE_START_DELAY = 2
+AUTOTHROTTLE_MAX_DELAY = 60
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# --- Timeouts, retries, sizes -------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024   # the parsers refuse anything larger anyway
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+# attachments may redirect (download.jsp -> the file)
+MEDIA_ALLOW_REDIRECTS = True
+
+# --- Scheduling and re-runs -----------------------------------------------------------------
+# A scheduled crawl re-reads every listing and page: unchanged reports are recognised by
+# their bytes and cost no parse. To pause and resume one long crawl, pass
+# `-s JOBDIR=DIR` (Scrapy keeps its queue and seen requests there).
+DEPTH_LIMIT = 0
+# a 年报 column is rarely more than a few dozen pages; this stops runaway pagination
+NIANBAO_MAX_LISTING_PAGES = 200
+
+# HTTP cache: off; while developing selectors against a real portal, turn it on
+# (-s HTTPCACHE_ENABLED=True) to stop re-fetching the same pages.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.DummyPolicy"
+
+# --- Output -------------------------------------------------------------------------------------
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -1,0 +1,1 @@
+"""Spiders of the project: `annual_reports` is the one crawl."""

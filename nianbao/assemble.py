@@ -1,0 +1,104 @@
+"""From a report's captured files to the archive's record of it.
+
+A report is its detail page plus the attachments the page links. Every file is parsed
+(`parsers.parse_report`, the only parser entry point); the file that yields the most
+table cells carries the report's figures and text, the page carries its metadata, and
+what the listing said about the link fills what the page does not print. The crawler's
+pipeline and `nianbao reparse` both come through here, so a re-parse gives exactly what
+a crawl would have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import parsers
+
+from .archive import DocumentRecord, ReportRecord
+
+# which file to trust when two carry the same number of cells
+_FORMAT_RANK = {"html": 5, "docx": 4, "doc": 3, "wps": 3, "rtf": 3, "text": 2, "pdf": 1}
+# report columns filled from metadata keys
+_METADATA_FIELDS = {"publisher": "发布机构", "published": "发布时间", "index_no": "索引号",
+                    "topic": "主题分类", "doc_no": "文号"}
+
+
+def content_hash(documents: list[DocumentRecord]) -> str:
+    """One digest for the set of files a report is made of: it changes when any does."""
+    lines = sorted(f"{d.url} {d.sha256}" for d in documents)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _cell_count(result: dict) -> int:
+    return sum(len(cols) for rows in result["tables"].values() for cols in rows.values())
+
+
+def parse_documents(files: list[tuple[DocumentRecord, bytes]]) -> list[tuple[DocumentRecord, dict | None]]:
+    """Parse every file; a file that is not a report keeps the reason in `parse_error`."""
+    parsed = []
+    for document, body in files:
+        try:
+            result = parsers.parse_report(body, document.content_type, document.url)
+            document.parse_error = None
+            document.kind = result["format"]  # what the bytes are, whatever the name said
+        except parsers.ReportParseError as error:
+            result, document.parse_error = None, str(error)
+        parsed.append((document, result))
+    return parsed
+
+
+def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
+             listing_url: str | None = None, hints: dict | None = None,
+             source: dict | None = None) -> ReportRecord:
+    """The report record; `parsed[0]` is the detail page itself."""
+    hints = hints or {}
+    page_document, page_result = parsed[0]
+    readable = [(doc, result) for doc, result in parsed if result]
+    best_document, best = max(
+        readable, default=(page_document, None),
+        key=lambda pair: (_cell_count(pair[1]), -len(pair[1]["warnings"]),
+                          _FORMAT_RANK.get(pair[0].kind, 0)))
+    # the page's own metadata block, else what the listing said (same keys)
+    metadata = {**hints, **{k: v for k, v in (page_result or {}).get("metadata", {}).items() if v}}
+    title = ((page_result or {}).get("title") or (best or {}).get("title")
+             or metadata.get("标题"))
+    if best is None:
+        status = "unreadable"
+    elif _cell_count(best):
+        status = "ok"
+    else:
+        status = "no_tables"
+    checks = (best or {}).get("checks", [])
+    warnings = list((best or {}).get("warnings", []))
+    warnings += [f"{doc.url}: {doc.parse_error}" for doc, _ in parsed if doc.parse_error]
+    fields = {
+        "title": title,
+        "year": (best or {}).get("year") or (page_result or {}).get("year"),
+        "template": (best or {}).get("template"),
+        "status": status,
+        **{column: metadata.get(key) or None for column, key in _METADATA_FIELDS.items()},
+        **{key: (source or {}).get(key) for key in ("province", "city", "county")},
+        "source": (source or {}).get("name"),
+        "checks_ok": int(all(c["ok"] for c in checks)) if checks else None,
+        "checks_failed": sum(1 for c in checks if not c["ok"]),
+        "warnings": json.dumps(warnings, ensure_ascii=False),
+        "report_document": best_document.url if best else None,
+        "listing_url": listing_url,
+        "content_hash": content_hash([doc for doc, _ in parsed]),
+        "parser_version": parsers.PARSER_VERSION,
+        "listing_hints": json.dumps(hints, ensure_ascii=False, sort_keys=True),
+        "text": (best or {}).get("text"),
+    }
+    cells = [(table, row, column, value)
+             for table, rows in (best or {}).get("tables", {}).items()
+             for row, columns in rows.items() for column, value in columns.items()]
+    check_rows = [{"rule": c["rule"], "tbl": c["table"],
+                   "scope": c.get("row") or c.get("column") or "", "ok": int(c["ok"]),
+                   "detail": c["detail"]} for c in checks]
+    return ReportRecord(url, fields, cells, check_rows, (best or {}).get("sections", []))
+
+
+def build_report(url: str, files: list[tuple[DocumentRecord, bytes]], **context) -> ReportRecord:
+    """Parse a report's files and assemble its record (`files[0]` is the page)."""
+    return assemble(url, parse_documents(files), **context)

@@ -1,0 +1,1 @@
+"""Sample reports: the five seeds and variants, rendered as offices publish them."""

@@ -1,0 +1,56 @@
+"""Write the sample reports to disk, in every form: the parser's accuracy corpus
+(`tests/corpus/`), from which the demo portal also takes its files.
+
+    python -m nianbao.samples.corpus tests/corpus
+
+Each sample gets a folder:
+
+    gold.json     what the parser must read from every file below
+    report.txt    the seed as it came (seeds only)
+    page.html     the detail page, GBK, with the report's tables
+    report.docx   python-docx, merged cells as the template prints them
+    report.pdf    LibreOffice's PDF of report.docx
+    report.doc    LibreOffice's Word 97 file of report.docx
+    scan.pdf      report.pdf as page images, no text layer (a few samples only)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, samples,
+                     scanned_pdf)
+
+# samples also kept as scans (OCR is slow: a few pages each)
+SCANNED = ("variant-004",)
+
+
+def build_corpus(out: Path, log=print) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    folders = []
+    for sample in samples():
+        folder = out / sample.name
+        folder.mkdir(exist_ok=True)
+        (folder / "gold.json").write_text(
+            json.dumps(sample.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        if sample.name.startswith("seed-"):
+            seed = next(SEEDS_DIR.glob(f"{sample.name[5:]}_*.txt"))
+            shutil.copyfile(seed, folder / "report.txt")
+        (folder / "page.html").write_bytes(page_html(sample))
+        docx_bytes = report_docx(sample)
+        (folder / "report.docx").write_bytes(docx_bytes)
+        pdf = report_pdf(docx_bytes)
+        (folder / "report.pdf").write_bytes(pdf)
+        (folder / "report.doc").write_bytes(report_doc(docx_bytes))
+        if sample.name in SCANNED:
+            (folder / "scan.pdf").write_bytes(scanned_pdf(pdf))
+        log(f"{folder}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
+        folders.append(folder)
+    return folders
+
+
+if __name__ == "__main__":
+    build_corpus(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/corpus"))

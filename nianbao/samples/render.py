@@ -1,0 +1,498 @@
+"""Render sample reports in the forms offices publish them.
+
+A `Sample` is a report's title, metadata, prose and tables (the contract's JSON). From it:
+
+- `page_html`: a TRS-style detail page, GBK with a gb2312 meta tag, a metadata block, the
+  report's tables with rowspan/colspan as the national template prints them (or, like
+  seed 001's page, one cell per line);
+- `report_docx`: a Word file made with python-docx, the same tables with real merged
+  cells, the header rows of the long table repeated on a new page;
+- `report_pdf`, `report_doc`: that Word file converted by LibreOffice, as offices do;
+- `scanned_pdf`: the PDF's pages as images, with no text layer.
+
+The five seeds become samples with their hand-checked gold tables; `variant` makes more
+samples with many non-zero figures, so that a figure read into the wrong row is caught.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import json
+import random
+import re
+from copy import deepcopy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docx
+import yaml
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from parsers.report import find_sections
+from parsers.vocabulary import format_number
+
+SEEDS_DIR = Path(__file__).with_name("seeds")
+TEMPLATE = yaml.safe_load(Path(__file__).with_name("template.yaml").read_text(encoding="utf-8"))
+APPLICANTS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+RESULTS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+REVIEW_GROUPS = ["行政复议", "未经复议直接起诉", "复议后起诉"]
+_PROSE = re.compile(r"[。，；：]")
+_SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[）)]|^\d+[、.]")
+
+
+@dataclass
+class Sample:
+    name: str
+    title: str
+    year: int
+    template: str
+    tables: dict
+    metadata: dict
+    intro: list[str] = field(default_factory=list)
+    # section number -> (heading as printed, paragraphs)
+    sections: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # how the page prints its metadata and its tables
+    metadata_style: str = "table"
+    table_style: str = "grid"
+
+    @property
+    def publisher(self) -> str:
+        return self.metadata.get("发布机构") or self.title.split(str(self.year))[0]
+
+    def gold(self) -> dict:
+        """The report JSON a parser must produce from this sample's files."""
+        return {"title": self.title, "year": self.year, "template": self.template,
+                "metadata": self.metadata, "tables": self.tables}
+
+
+# --- samples from the seeds ------------------------------------------------------------------
+
+
+def _prose(lines: list[str], subheadings: bool = True) -> list[str]:
+    """The running text of a seed's lines: sentences, and short subheadings where asked;
+    never a line of a table."""
+    kept = []
+    for raw in lines:
+        line = raw.strip().lstrip("#").strip()
+        if "\t" in raw or not line or line.startswith("[bookmark"):
+            continue
+        if _PROSE.search(line) and len(line) >= 15 or \
+                subheadings and _SUBHEAD.match(line) and len(line) <= 40:
+            kept.append(line)
+    return kept
+
+
+def seed_names() -> list[str]:
+    return sorted(p.name[: -len(".gold.json")] for p in SEEDS_DIR.glob("*.gold.json"))
+
+
+def seed_text(name: str) -> str:
+    return (SEEDS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def sample_from_seed(name: str, number: int) -> Sample:
+    gold = json.loads((SEEDS_DIR / f"{name}.gold.json").read_text(encoding="utf-8"))
+    text = seed_text(name)
+    sections = find_sections(text)
+    first = text.find(sections[0]["title"]) if sections else len(text)
+    intro = [line for line in _prose(text[:first].splitlines())
+             if "年度报告" not in line or len(line) > 40]
+    year = gold["year"]
+    metadata = gold.get("metadata") or made_up_metadata(gold["title"], year, number)
+    return Sample(
+        name=f"seed-{name[:3]}", title=gold["title"], year=year, template=gold["template"],
+        tables=gold["tables"], metadata=metadata, intro=intro,
+        sections={s["number"]: (s["title"], _prose(s["text"].splitlines(),
+                                                   subheadings=s["number"] not in LAYOUTS))
+                  for s in sections})
+
+
+def made_up_metadata(title: str, year: int, number: int) -> dict:
+    """A metadata block as TRS portals print it, for seeds that came without one."""
+    publisher = re.split(r"\d{4}", title)[0]
+    return {"索引号": f"11370{number:03d}MB28{year % 100:02d}5{number:03d}/{year + 1}-{number:05d}",
+            "发布机构": publisher, "发布时间": f"{year + 1}-01-{10 + number:02d}",
+            "主题分类": "政府信息公开年报", "标题": title}
+
+
+# --- variants with many figures ---------------------------------------------------------------
+
+
+def _row(rng: random.Random, scale: int, sparse: bool = True) -> dict:
+    values = [rng.randint(0, scale) if not sparse or rng.random() < 0.6 else 0 for _ in range(6)]
+    return dict(zip(APPLICANTS, values + [sum(values)]))
+
+
+def variant(base: Sample, name: str, *, year: int, template: str, seed: int,
+            other_as_one_row: bool = False, scale: int = 12, big: bool = False,
+            broken_review_total: bool = False) -> Sample:
+    """A sample like `base` for another year, its tables filled with random figures that
+    obey every 勾稽关系 (unless `broken_review_total`, as some real reports print)."""
+    rng = random.Random(seed)
+    leaves = (["三.一", "三.二"] + [f"三.三.{i}" for i in range(1, 9)]
+              + [f"三.四.{i}" for i in range(1, 4)] + [f"三.五.{i}" for i in range(1, 6)]
+              + (["三.六"] if template == "2019" or other_as_one_row else
+                 [f"三.六.{i}" for i in range(1, 4)]))
+    apps = {key: _row(rng, scale * (8 if key in ("三.一", "三.四.1") else 1)) for key in leaves}
+    total = {c: sum(apps[k][c] for k in leaves) for c in APPLICANTS}
+    carried_in = {c: rng.randint(0, 3) for c in APPLICANTS[:-1]}
+    carried_out = {c: rng.randint(0, 3) for c in APPLICANTS[:-1]}
+    new = {c: total[c] + carried_out[c] - carried_in[c] for c in APPLICANTS[:-1]}
+    for c in APPLICANTS[:-1]:
+        if new[c] < 0:
+            carried_in[c] += new[c]
+            new[c] = 0
+    for row in (carried_in, carried_out, new):
+        row["总计"] = sum(row[c] for c in APPLICANTS[:-1])
+    applications = {"一": new, "二": carried_in, **apps, "三.七": total, "四": carried_out}
+
+    review = {}
+    for group in REVIEW_GROUPS:
+        results = [rng.randint(0, 9) for _ in range(4)]
+        review[group] = dict(zip(RESULTS, results + [sum(results)]))
+    if broken_review_total:
+        review["行政复议"]["总计"] += 3
+
+    active = {}
+    for block in TEMPLATE["active_disclosure"][template]:
+        for row in block["rows"]:
+            active[row] = {}
+            for column in block["columns"]:
+                if column == "本年收费金额":
+                    value = round(rng.uniform(10, 99999), 2 if rng.random() < 0.5 else 1)
+                elif column == "本年增/减":
+                    value = rng.randint(-20, 40)
+                elif big and row in ("行政许可", "行政处罚"):
+                    value = rng.randint(100000, 4000000)
+                else:
+                    value = rng.randint(0, 400 if row in ("行政许可", "行政处罚") else 60)
+                active[row][column] = value
+    title = base.title.replace(str(base.year), str(year), 1)
+    metadata = {**base.metadata, "标题": title, "发布时间": f"{year + 1}-01-{15 + seed % 10:02d}"}
+    if "索引号" in metadata:
+        metadata["索引号"] = re.sub(r"/\d{4}-", f"/{year + 1}-", metadata["索引号"])
+    sample = deepcopy(base)
+    sample.name, sample.title, sample.year, sample.template = name, title, year, template
+    sample.metadata = metadata
+    sample.tables = {"active_disclosure": active, "applications": applications,
+                     "review_litigation": review}
+    return sample
+
+
+def samples() -> list[Sample]:
+    """The seeds and their variants, in a fixed order: the corpus and the demo portal."""
+    seeds = [sample_from_seed(name, number) for number, name in enumerate(seed_names(), 1)]
+    by_number = {s.name[-3:]: s for s in seeds}
+    seeds[1].metadata_style, seeds[1].table_style = "text", "flat"   # seed 001 as printed
+    seeds[2].metadata_style = "list"
+    seeds[4].metadata_style = "list"
+    variants = [
+        variant(by_number["000"], "variant-000", year=2021, template="2021", seed=1),
+        variant(by_number["001"], "variant-001", year=2022, template="2021", seed=2,
+                other_as_one_row=True),
+        variant(by_number["002"], "variant-002", year=2021, template="2019", seed=3),
+        variant(by_number["003"], "variant-003", year=2021, template="2021", seed=4,
+                broken_review_total=True),
+        variant(by_number["004"], "variant-004", year=2022, template="2021", seed=5,
+                scale=60, big=True),
+    ]
+    variants[1].metadata_style = "text"
+    variants[3].metadata_style = "list"
+    return seeds + variants
+
+
+# --- table layouts as the template prints them ---------------------------------------------------
+
+
+@dataclass
+class Cell:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+def _figure(value) -> str:
+    return "" if value is None else format_number(value)
+
+
+def _printed(template: str, label: str) -> str:
+    return TEMPLATE["printed"].get(template, {}).get(label, label)
+
+
+def active_layout(sample: Sample) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    table = sample.tables["active_disclosure"]
+    for block in TEMPLATE["active_disclosure"][sample.template]:
+        columns = block["columns"]
+        rows.append([Cell(block["item"], colspan=4)])
+        spans = _spread(len(columns))
+        rows.append([Cell("信息内容")] + [Cell(_printed(sample.template, c), colspan=s)
+                                         for c, s in zip(columns, spans)])
+        for row in block["rows"]:
+            figures = table.get(row, {})
+            rows.append([Cell(_printed(sample.template, row))]
+                        + [Cell(_figure(figures.get(c)), colspan=s) for c, s in zip(columns, spans)])
+    return rows
+
+
+def _spread(count: int) -> list[int]:
+    """Column spans that fill the table's three figure columns."""
+    return {1: [3], 2: [1, 2], 3: [1, 1, 1]}[count]
+
+
+def applications_layout(sample: Sample) -> list[list[Cell]]:
+    labels = TEMPLATE["applications"]["rows"]
+    apps = sample.tables["applications"]
+
+    def figures(key):
+        return [Cell(_figure(apps.get(key, {}).get(c))) for c in APPLICANTS]
+
+    rows = [
+        [Cell(TEMPLATE["applications"]["caption"], rowspan=3, colspan=3),
+         Cell("申请人情况", colspan=7)],
+        [Cell("自然人", rowspan=2), Cell("法人或其他组织", colspan=5), Cell("总计", rowspan=2)],
+        [Cell(c) for c in APPLICANTS[1:6]],
+        [Cell(labels["一"], colspan=3)] + figures("一"),
+        [Cell(labels["二"], colspan=3)] + figures("二"),
+    ]
+    results: list[list[Cell]] = []
+    for key in ("三.一", "三.二"):
+        results.append([Cell(labels[key], colspan=2)] + figures(key))
+    for group in ("三.三", "三.四", "三.五", "三.六"):
+        children = sorted((k for k in apps if k.startswith(group + ".")),
+                          key=lambda k: int(k.rsplit(".", 1)[1]))
+        if not children:
+            results.append([Cell(labels[group], colspan=2)] + figures(group))
+            continue
+        for index, key in enumerate(children):
+            head = [Cell(labels[group], rowspan=len(children))] if index == 0 else []
+            results.append(head + [Cell(labels[key])] + figures(key))
+    results.append([Cell(labels["三.七"], colspan=2)] + figures("三.七"))
+    results[0].insert(0, Cell(labels["三"], rowspan=len(results)))
+    rows += results
+    rows.append([Cell(labels["四"], colspan=3)] + figures("四"))
+    return rows
+
+
+def review_layout(sample: Sample) -> list[list[Cell]]:
+    review = sample.tables["review_litigation"]
+    return [
+        [Cell("行政复议", colspan=5), Cell("行政诉讼", colspan=10)],
+        [Cell(c, rowspan=2) for c in RESULTS] + [Cell("未经复议直接起诉", colspan=5),
+                                                Cell("复议后起诉", colspan=5)],
+        [Cell(c) for c in RESULTS * 2],
+        [Cell(_figure(review.get(g, {}).get(c))) for g in REVIEW_GROUPS for c in RESULTS],
+    ]
+
+
+LAYOUTS = {"二": (active_layout, 4, 2), "三": (applications_layout, 10, 3), "四": (review_layout, 15, 3)}
+SECTION_TITLES = {"一": "一、总体情况", "二": "二、主动公开政府信息情况",
+                  "三": "三、收到和处理政府信息公开申请情况",
+                  "四": "四、政府信息公开行政复议、行政诉讼情况",
+                  "五": "五、存在的主要问题及改进情况", "六": "六、其他需要报告的事项"}
+
+
+def _body(sample: Sample):
+    """(heading, paragraphs, layout or None) for each of the six sections, in order."""
+    for number, default in SECTION_TITLES.items():
+        heading, paragraphs = sample.sections.get(number, (default, []))
+        layout = LAYOUTS.get(number)
+        yield heading, paragraphs, layout
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+
+def _html_table(rows: list[list[Cell]]) -> str:
+    out = ['<table border="1" cellspacing="0" cellpadding="2" style="border-collapse:collapse">']
+    for row in rows:
+        out.append("<tr>" + "".join(
+            "<td"
+            + (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "")
+            + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
+            + f">{html.escape(c.text)}</td>" for c in row) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _flat_table(rows: list[list[Cell]]) -> str:
+    """A table as some portals' editors leave it: every cell its own paragraph."""
+    return "\n".join(f"<p>{html.escape(c.text)}</p>" for row in rows for c in row if c.text)
+
+
+_METADATA_ORDER = ["索引号", "主题分类", "发布机构", "发布时间", "标题"]
+
+
+def _metadata_html(sample: Sample) -> str:
+    md = sample.metadata
+    if sample.metadata_style == "list":
+        labels = {"索引号": "索 引 号", "主题分类": "分类", "发布机构": "发布机构",
+                  "发布时间": "生成日期", "标题": "名　　称"}
+        items = "".join(f"<li><b>{labels[k]}：</b>{html.escape(_display_date(k, md[k]))}</li>"
+                        for k in _METADATA_ORDER if k in md)
+        return f'<ul class="xxgk_info">{items}</ul>'
+    if sample.metadata_style == "text":
+        items = "".join(f"<li>• {k}: {html.escape(md[k])}</li>" for k in _METADATA_ORDER if k in md)
+        return f'<div class="info">时间:{md.get("发布时间", "")} 点击: </div><ul>{items}</ul>'
+    cells = [(k, md[k]) for k in _METADATA_ORDER if k in md and k != "标题"]
+    rows = "".join(
+        "<tr>" + "".join(f'<td class="label">{"发布日期" if k == "发布时间" else k}：</td>'
+                         f"<td>{html.escape(_display_date(k, v))}</td>" for k, v in pair) + "</tr>"
+        for pair in (cells[i:i + 2] for i in range(0, len(cells), 2)))
+    if "标题" in md:
+        rows += f'<tr><td class="label">名　　称：</td><td colspan="3">{html.escape(md["标题"])}</td></tr>'
+    return f'<table class="xxgk_table">{rows}</table>'
+
+
+def _display_date(key: str, value: str) -> str:
+    """Dates printed as portals print them: 2021年01月26日."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value or "")
+    if key == "发布时间" and match:
+        return "{}年{}月{}日".format(*match.groups())
+    return value
+
+
+def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell: bool = False,
+              site: str = "示例区人民政府") -> bytes:
+    """A TRS-style detail page, GBK. `shell`: the page only introduces the report and links
+    it (`attachments`: (href, link text)), as many portals publish them."""
+    parts = [f"<p>{html.escape(p)}</p>" for p in sample.intro]
+    if shell:
+        parts.append("<p>" + html.escape(f"现将{sample.title}予以公布，全文见附件。") + "</p>")
+    else:
+        render = _flat_table if sample.table_style == "flat" else _html_table
+        for heading, paragraphs, layout in _body(sample):
+            parts.append(f"<p><strong>{html.escape(heading)}</strong></p>")
+            parts += [f"<p>{html.escape(p)}</p>" for p in paragraphs]
+            if layout:
+                parts.append(render(layout[0](sample)))
+    links = "".join(f'<p>附件：<a href="{html.escape(href)}">{html.escape(text)}</a></p>'
+                    for href, text in attachments)
+    title = html.escape(sample.title)
+    published = sample.metadata.get("发布时间", "")
+    document = f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />
+<title>{title}_{html.escape(site)}</title>
+<meta name="ArticleTitle" content="{title}" />
+<meta name="PubDate" content="{html.escape(published)} 09:30" />
+<meta name="ColumnName" content="政府信息公开年报" />
+</head>
+<body>
+<div class="header"><a href="/index.html">首页</a> | <a href="/xxgk/index.html">政府信息公开</a> | <a href="/xxgk/zfxxgknb/index.html">政府信息公开年报</a></div>
+<div class="xxgk_detail">
+{_metadata_html(sample)}
+<h1 class="title">{title}</h1>
+<div class="TRS_Editor">
+{chr(10).join(parts)}
+</div>
+<div class="fujian">{links}</div>
+</div>
+<div class="footer">主办单位：{html.escape(site)}办公室　<a href="/xxgk/zfxxgknb/index.html">返回列表</a></div>
+</body>
+</html>
+"""
+    return document.encode("gbk", errors="xmlcharrefreplace")
+
+
+# --- Word ------------------------------------------------------------------------------------------
+
+
+def _east_asian_font(run_or_style, name: str = "宋体") -> None:
+    element = run_or_style.element if hasattr(run_or_style, "element") else run_or_style._element
+    rpr = element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), name)
+
+
+def _docx_table(document, rows: list[list[Cell]], columns: int, header_rows: int) -> None:
+    table = document.add_table(rows=len(rows), cols=columns)
+    table.style = "Table Grid"
+    occupied: set[tuple[int, int]] = set()
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row:
+            while (r, c) in occupied:
+                c += 1
+            target = table.cell(r, c)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    occupied.add((r + dr, c + dc))
+            target.text = cell.text
+            for paragraph in target.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+            c += cell.colspan
+    for r in range(header_rows):
+        properties = table.rows[r]._tr.get_or_add_trPr()
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        properties.append(repeat)
+
+
+def report_docx(sample: Sample) -> bytes:
+    document = docx.Document()
+    normal = document.styles["Normal"]
+    normal.font.name = "宋体"
+    normal.font.size = Pt(11)
+    _east_asian_font(normal)
+    document.core_properties.title = sample.title
+    document.core_properties.author = sample.publisher
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(sample.title)
+    run.bold, run.font.size = True, Pt(16)
+    for paragraph in sample.intro:
+        document.add_paragraph(paragraph)
+    for title, paragraphs, layout in _body(sample):
+        document.add_paragraph().add_run(title).bold = True
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+        if layout:
+            make, columns, header_rows = layout
+            _docx_table(document, make(sample), columns, header_rows if make is applications_layout else 0)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+# --- LibreOffice and scans ----------------------------------------------------------------------------
+
+
+def report_pdf(docx_bytes: bytes) -> bytes:
+    from parsers.formats.office import convert
+    return convert(docx_bytes, ".docx", "pdf")
+
+
+def report_doc(docx_bytes: bytes) -> bytes:
+    from parsers.formats.office import convert
+    return convert(docx_bytes, ".docx", "doc")
+
+
+def scanned_pdf(pdf_bytes: bytes, dpi: int = 200) -> bytes:
+    """The PDF as a scanner would make it: every page an image, no text layer."""
+    import pymupdf
+
+    source = pymupdf.open(stream=pdf_bytes, filetype="pdf")
+    scan = pymupdf.open()
+    for page in source:
+        image = page.get_pixmap(dpi=dpi, colorspace="GRAY").tobytes("png")
+        target = scan.new_page(width=page.rect.width, height=page.rect.height)
+        target.insert_image(target.rect, stream=image)
+    return scan.tobytes(garbage=3, deflate=True)
+
+
+@functools.lru_cache(maxsize=None)
+def sample_named(name: str) -> Sample:
+    return {s.name: s for s in samples()}[name]

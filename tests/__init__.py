@@ -1,0 +1,1 @@
+"""The nianbao test suite: `pytest` from the project root."""

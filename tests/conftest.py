@@ -1,0 +1,83 @@
+"""Shared fixtures: the demo portal served on 127.0.0.1, a crawl of it, paths to data.
+
+No test reaches beyond 127.0.0.1: portals are served from this process, recorded
+responses are files in tests/fixtures/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from nianbao.demo.server import serve_portal
+from nianbao.demo.site import LISTING_PATH, build_site
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+CORPUS = ROOT / "tests" / "corpus"
+# the shared data beside the project (real PDFs, saved pages): read in place, never copied
+SHARED = Path(os.environ.get("NIANBAO_SHARED", ROOT.parent / "shared"))
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared test data not found: {path} (set NIANBAO_SHARED)")
+    return path
+
+
+def run_scrapy(db: Path, urls: list[str], *settings: str) -> subprocess.CompletedProcess:
+    """`scrapy crawl annual_reports` in a child process, as a user or cron runs it."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "annual_reports",
+               "-a", "urls=" + ",".join(urls), "-s", f"ARCHIVE_DB={db}",
+               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+               "-s", "LOG_LEVEL=INFO"]
+    for setting in settings:
+        command += ["-s", setting]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def table_counts(db: Path) -> dict:
+    with sqlite3.connect(db) as connection:
+        return {name: connection.execute(f"select count(*) from [{name}]").fetchone()[0]
+                for name in ("reports", "documents", "document_versions", "cells", "checks",
+                             "sections", "crawl_runs", "errors")}
+
+
+@pytest.fixture(scope="session")
+def demo_portal(tmp_path_factory):
+    root = tmp_path_factory.mktemp("portal")
+    manifest = build_site(root)
+    server, base = serve_portal(root)
+    yield SimpleNamespace(root=root, base=base, listing=base + LISTING_PATH, manifest=manifest)
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def crawled_demo(demo_portal, tmp_path_factory):
+    """The demo portal crawled twice into a fresh archive."""
+    db = tmp_path_factory.mktemp("archive") / "archive.db"
+    first = run_scrapy(db, [demo_portal.listing])
+    after_first = table_counts(db) if db.exists() else {}
+    second = run_scrapy(db, [demo_portal.listing])
+    return SimpleNamespace(db=db, first=first, second=second, after_first=after_first,
+                           after_second=table_counts(db) if db.exists() else {})
+
+
+@pytest.fixture
+def archive_copy(crawled_demo, tmp_path):
+    """A private copy of the crawled archive and its files, for tests that write."""
+    from nianbao.archive import files_dir
+
+    db = tmp_path / "archive.db"
+    shutil.copyfile(crawled_demo.db, db)
+    shutil.copytree(files_dir(crawled_demo.db), files_dir(db))
+    return db

@@ -1,0 +1,60 @@
+"""The `nianbao` command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from click.testing import CliRunner
+
+from nianbao.cli import main
+
+COMMANDS = ["demo", "crawl", "reparse", "serve", "export", "sources"]
+
+
+@pytest.mark.parametrize("command", [[]] + [[c] for c in COMMANDS])
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(main, command + ["--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_sources_lists_the_registry():
+    result = CliRunner().invoke(main, ["sources"])
+    assert result.exit_code == 0, result.output
+    for name in ("烟台市芝罘区人民政府", "淄博市张店区科苑街道办事处", "长春经济技术开发区"):
+        assert name in result.output
+    assert "unverified" in result.output
+
+
+def test_a_bad_registry_entry_is_named(tmp_path):
+    registry = tmp_path / "sources.yaml"
+    registry.write_text("sources:\n  - name: 甲\n    region: {province: 山东省}\n"
+                        "    listing: http://a.gov.cn/nb/\n  - name: 乙\n"
+                        "    region: {province: 山东省}\n    listing: not-a-url\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["sources", "--registry", str(registry)])
+    assert result.exit_code == 1
+    assert "entry 2 (乙): 'listing' is not an http(s) URL" in result.output
+
+
+def test_export_writes_excel_friendly_csv(crawled_demo, tmp_path):
+    out = tmp_path / "reports.csv"
+    result = CliRunner().invoke(main, ["export", "--db", str(crawled_demo.db), "--where", "year=2021",
+                                       "--column", "title", "--column", "publisher", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["title", "publisher"]
+    assert len(rows) == 1 + 5 and all("2021年" in row[0] for row in rows[1:])
+
+
+def test_export_refuses_unknown_columns(crawled_demo):
+    result = CliRunner().invoke(main, ["export", "--db", str(crawled_demo.db), "--where", "nope=1"])
+    assert result.exit_code == 1 and "no column 'nope'" in result.output
+
+
+def test_reparse_needs_an_archive(tmp_path):
+    result = CliRunner().invoke(main, ["reparse", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 1 and "no archive" in result.output

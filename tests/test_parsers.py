@@ -1,0 +1,159 @@
+"""The parsers' contract: the seeds equal their gold, the real PDFs read as printed, bad
+input fails in one clear line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import parsers
+from nianbao.samples.render import SEEDS_DIR
+
+from .conftest import FIXTURES, ROOT, shared
+
+SEEDS = sorted(p.name[: -len(".gold.json")] for p in SEEDS_DIR.glob("*.gold.json"))
+
+
+def run_cli(*arguments, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "parsers", *arguments], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_equals_its_gold(name):
+    gold = json.loads((SEEDS_DIR / f"{name}.gold.json").read_text(encoding="utf-8"))
+    report = parsers.parse_report((SEEDS_DIR / f"{name}.txt").read_bytes())
+    assert report["tables"] == gold["tables"]
+    assert (report["title"], report["year"], report["template"]) == (
+        gold["title"], gold["year"], gold["template"])
+    for key, value in (gold.get("metadata") or {}).items():
+        assert report["metadata"][key] == value
+    assert all(check["ok"] for check in report["checks"])
+
+
+def test_the_command_prints_the_report_json():
+    result = run_cli(str(SEEDS_DIR / f"{SEEDS[1]}.txt"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"title", "year", "template", "metadata", "tables", "checks",
+                           "warnings", "text", "sections", "ocr"}
+    assert [s["number"] for s in report["sections"]] == list("一二三四五六")
+    assert report["ocr"] is False
+
+
+def test_a_row_with_16_cells_under_15_headers_is_warned_about():
+    report = parsers.parse_report((SEEDS_DIR / f"{SEEDS[2]}.txt").read_bytes())
+    assert any("16 cells under 15" in w for w in report["warnings"])
+
+
+EXPECTED_REAL = json.loads((FIXTURES / "real_pdfs.expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", [k for k in EXPECTED_REAL if not k.startswith("_")])
+def test_real_published_pdfs_read_to_the_last_cell(name):
+    expected = EXPECTED_REAL[name]
+    report = parsers.parse_report(shared("real", name).read_bytes())
+    assert report["tables"] == expected["tables"]
+    assert (report["title"], report["year"], report["template"]) == (
+        expected["title"], expected["year"], expected["template"])
+    failed = sorted([c["table"], c.get("row") or c.get("column"), c["detail"]]
+                    for c in report["checks"] if not c["ok"])
+    assert failed == expected["failed_checks"]
+
+
+def test_a_review_total_that_does_not_add_up_is_kept_as_printed():
+    report = parsers.parse_report(shared("real", "hongze_2023_zfxxgk_annual_report.pdf").read_bytes())
+    review = report["tables"]["review_litigation"]["行政复议"]
+    assert review == {"结果维持": 10, "结果纠正": 1, "其他结果": 0, "尚未审结": 0, "总计": 0}
+    (check,) = [c for c in report["checks"] if c.get("row") == "行政复议"]
+    assert check["ok"] is False and check["detail"] == "0=0 ≠ 10+1+0+0=11"
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def _encrypted_pdf() -> bytes:
+    import pymupdf
+
+    document = pymupdf.open()
+    document.new_page().insert_text((72, 72), "secret")
+    return document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u")
+
+
+def _long_pdf(pages: int) -> bytes:
+    import pymupdf
+
+    document = pymupdf.open()
+    for number in range(pages):
+        document.new_page().insert_text((72, 72), f"Page {number} of a long minutes document.")
+    return document.tobytes()
+
+
+def _zip_bomb() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(256):
+                member.write(block)
+    return buffer.getvalue()
+
+
+BAD_INPUTS = {
+    "empty.pdf": lambda: b"",
+    "blank.txt": lambda: b"  \n\n ",
+    "truncated.pdf": lambda: (ROOT / "tests/corpus/seed-000/report.pdf").read_bytes()[:3000],
+    "encrypted.pdf": _encrypted_pdf,
+    "corrupt.docx": lambda: b"PK\x03\x04" + b"\x00garbage" * 50,
+    "bomb.docx": _zip_bomb,
+    "random.bin": lambda: bytes(range(256)) * 40,
+    "notice.html": lambda: "<html><body><h1>关于召开会议的通知</h1><p>各单位：定于周一开会。</p></body></html>".encode(),
+    "long.pdf": lambda: _long_pdf(300),
+    "archive.zip": lambda: _zip_of({"a.txt": b"hello"}),
+}
+
+
+def _zip_of(members: dict) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_fails_in_one_clear_line(name, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(BAD_INPUTS[name]())
+    result = run_cli(str(path), timeout=120)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(str(path)), result.stderr
+    assert "Traceback" not in result.stderr
+    with pytest.raises(parsers.ReportParseError):
+        parsers.parse_report(path.read_bytes())
+
+
+def test_a_missing_file_is_one_line_too(tmp_path):
+    result = run_cli(str(tmp_path / "nope.pdf"))
+    assert result.returncode == 1 and "No such file" in result.stderr
+
+
+def test_parsers_never_import_scrapy():
+    code = ("import sys, parsers; parsers.parse_report(open(sys.argv[1], 'rb').read()); "
+            "assert not any(m == 'scrapy' or m.startswith('scrapy.') for m in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(SEEDS_DIR / f"{SEEDS[0]}.txt")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
