@@ -102,8 +102,11 @@ class _Reader:
         self.review_rows: dict[str, list[str]] = {}
         self.active_entries: list[tuple[str, list[str] | None, list[str], Row, int]] = []
         # figures of a grid row whose label did not match: a row split by a page break,
-        # its label finished on the next page (see `adopt_orphan`)
-        self.orphan: tuple[str, list[str], Row, int] | None = None
+        # its label finished on the next page (see `adopt_orphan`), or a label nobody can
+        # read (see `place_by_position`)
+        self.orphan: list | None = None
+        # applications rows in reading order: ["key", key] or ["orphan", cells, row, first]
+        self.sequence: list[list] = []
         self.row_is_header = False
         self.apps: dict[str, dict] = {}
         self.warnings: list[str] = []
@@ -130,6 +133,7 @@ class _Reader:
     def switch(self, table: str, reset_columns: bool) -> None:
         if table != self.table:
             self.pending = None
+            self.orphan = None
         self.table = table
         if reset_columns:
             self.columns, self.last_was_column = [], False
@@ -189,7 +193,9 @@ class _Reader:
         self.last_was_column = False
         self.orphan = None
         if pending is None and row.block is not None and self.table in (ACTIVE, APPLICATIONS):
-            self.orphan = (labels, cells, row, first)
+            self.orphan = ["orphan", cells, row, first, labels, self.table]
+            if self.table == APPLICATIONS:
+                self.sequence.append(self.orphan)
         elif pending and pending.table == ACTIVE:
             self.active_entries.append((pending.key, pending.columns, cells, row, first))
         elif pending and pending.table == APPLICATIONS:
@@ -197,13 +203,16 @@ class _Reader:
             if figures is not None:
                 self.store(self.apps, pending.key, dict(zip(pending.columns, figures)),
                            APPLICATIONS)
+                self.sequence.append(["key", pending.key])
         elif self.table == REVIEW and pending and sum(1 for c in cells if c) == 5:
             # a review table printed one group per row
             self.review_rows[pending.key] = [c for c in cells if c]
         elif self.table == REVIEW and self.review_header and len(self.review_values) < 15:
             if row.block is None:
                 self.review_values.extend(c for c in cells if c)
-            else:  # a grid keeps its blank cells in place
+            elif len(cells) == 15:  # the whole grid row: its blank cells stay in place
+                self.review_values.extend(cells)
+            else:
                 self.review_values.extend(_trim_blank_ends(cells))
 
     def adopt_orphan(self, labels: str) -> None:
@@ -211,14 +220,54 @@ class _Reader:
         matching label: the two are one row split by a page break."""
         if not self.orphan or self.row_is_header:
             return
-        orphan_labels, cells, row, first = self.orphan
+        orphan = self.orphan
+        _, cells, row, first, orphan_labels, table = orphan
+        if table != self.table:
+            return  # a row of another table cannot finish it
         if self.pending is None and self.table == APPLICATIONS:
             joined = orphan_labels + labels
             key = self.applications_key(joined, strip_numbering(joined))
             if key:
                 self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
         if self.pending:
+            orphan[0] = "adopted"
             self.values(cells, row, first)
+
+    def place_by_position(self) -> None:
+        """Applications rows whose figures came without a readable label (an OCR
+        misreading, a typo outside the vocabulary) take the template rows missing between
+        their neighbours, in order, when as many are missing as there are such rows."""
+        order = application_row_order()
+        keyed = [i for i, entry in enumerate(self.sequence) if entry[0] == "key"]
+        for index, entry in enumerate(self.sequence):
+            if entry[0] != "orphan":
+                continue
+            before = max((i for i in keyed if i < index), default=None)
+            after = min((i for i in keyed if i > index), default=None)
+            span = self.sequence[(before + 1 if before is not None else 0):after]
+            orphans = [e for e in span if e[0] == "orphan"]
+            # before the first readable row and after the last, the template's ends bound
+            low = order.index(self.sequence[before][1]) if before is not None else -1
+            high = order.index(self.sequence[after][1]) if after is not None else len(order)
+            missing = [k for k in order[low + 1:high] if k not in self.apps and self._printable(k)]
+            if len(missing) != len(orphans):
+                continue
+            key = missing[orphans.index(entry)]
+            cells, row, first = entry[1:4]
+            figures = self.assign(cells, len(self.v["apps_columns"]), row, first, key)
+            if figures is not None:
+                self.store(self.apps, key, dict(zip(self.v["apps_columns"], figures)), APPLICATIONS)
+                self.warnings.append(
+                    f"{APPLICATIONS} {key}: its label could not be read; placed by its position "
+                    f"after {self.sequence[before][1] if before is not None else 'the header'}")
+
+    def _printable(self, key: str) -> bool:
+        """三.六 and its sub-rows are two forms of one row: a report prints one of them."""
+        if key == "三.六":
+            return not any(k.startswith("三.六.") for k in self.apps)
+        if key.startswith("三.六."):
+            return "三.六" not in self.apps
+        return True
 
     def assign(self, cells: list[str], expected: int, row: Row, first: int, key: str):
         """The `expected` cells of a row's figures, or None when they cannot be placed."""
@@ -279,6 +328,7 @@ class _Reader:
         return self.finish()
 
     def finish(self) -> TablesResult:
+        self.place_by_position()
         template = self.decide_template()
         active: dict[str, dict] = {}
         defaults = self.v["active_defaults"].get(template or "2019", {})

@@ -12,10 +12,14 @@ Each sample gets a folder:
     report.pdf    LibreOffice's PDF of report.docx
     report.doc    LibreOffice's Word 97 file of report.docx
     scan.pdf      report.pdf as page images, no text layer (a few samples only)
+    source.sha256 what the files were made from: a sample whose source did not change is
+                  not made again (LibreOffice's output differs at every run)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import shutil
 import sys
@@ -26,6 +30,14 @@ from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, 
 
 # samples also kept as scans (OCR is slow: a few pages each)
 SCANNED = ("variant-004",)
+# bump when the rendering changes, to make every sample again
+RENDERING = "1"
+
+
+def source_digest(sample) -> str:
+    source = json.dumps([RENDERING, dataclasses.asdict(sample), sample.name in SCANNED],
+                        ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 def build_corpus(out: Path, log=print) -> list[Path]:
@@ -34,6 +46,11 @@ def build_corpus(out: Path, log=print) -> list[Path]:
     for sample in samples():
         folder = out / sample.name
         folder.mkdir(exist_ok=True)
+        digest = source_digest(sample)
+        stamp = folder / "source.sha256"
+        if stamp.exists() and stamp.read_text().strip() == digest:
+            folders.append(folder)
+            continue
         (folder / "gold.json").write_text(
             json.dumps(sample.gold(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         if sample.name.startswith("seed-"):
@@ -47,6 +64,7 @@ def build_corpus(out: Path, log=print) -> list[Path]:
         (folder / "report.doc").write_bytes(report_doc(docx_bytes))
         if sample.name in SCANNED:
             (folder / "scan.pdf").write_bytes(scanned_pdf(pdf))
+        stamp.write_text(digest + "\n")
         log(f"{folder}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
         folders.append(folder)
     return folders

@@ -178,10 +178,19 @@ def variant(base: Sample, name: str, *, year: int, template: str, seed: int,
         metadata["索引号"] = re.sub(r"/\d{4}-", f"/{year + 1}-", metadata["索引号"])
     sample = deepcopy(base)
     sample.name, sample.title, sample.year, sample.template = name, title, year, template
+    # the prose speaks of the variant's year (统计期限 自…年1月1日 included)
+    shift = year - base.year
+    sample.intro = [_shift_years(p, shift) for p in sample.intro]
+    sample.sections = {n: (h, [_shift_years(p, shift) for p in ps])
+                       for n, (h, ps) in sample.sections.items()}
     sample.metadata = metadata
     sample.tables = {"active_disclosure": active, "applications": applications,
                      "review_litigation": review}
     return sample
+
+
+def _shift_years(text: str, shift: int) -> str:
+    return re.sub(r"(20[12]\d)(?=\s*年)", lambda m: str(int(m.group(1)) + shift), text)
 
 
 def samples() -> list[Sample]:
