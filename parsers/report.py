@@ -11,7 +11,7 @@ from .tables import read_tables
 from .vocabulary import normalize, vocabulary
 
 _SPACE = re.compile(r"[\s\u3000\xa0]+")
-_SENTENCE = re.compile(r"[。，；,;：:]")
+_SENTENCE = re.compile(r"[。，；,;：:|]")
 _TITLE_CONTINUES = re.compile(r"^(?:\d{4}\s*年|政府信息公开|政务公开|信息公开)")
 _SITE_SUFFIX = re.compile(r"[_|\-—–]+[^_|\-—–]*(?:网|政府|门户|平台)[^_|\-—–]*$")
 _SECTION_HEAD = re.compile(r"^#*(?:([一二三四五六])[、.]|([1-6])[、.])?(.+)$")
@@ -36,11 +36,26 @@ def _short(line: str) -> bool:
 
 def find_title(extracted: Extracted) -> str | None:
     """The title as the report prints it, white space removed. Titles wrap: a line that
-    is not a title by itself is joined with the next one or two."""
+    is not a title by itself is joined with the next one or two. An HTML page names its
+    title in its head and headings; a PDF's own Title is often generic, so its first
+    lines come first."""
     given = extracted.metadata.get("标题")
     if given and _title_like(given):
         return _clean_title(given)
-    lines = [line.strip() for line in extracted.text.splitlines() if line.strip()][:15]
+    hints = [_clean_title(_SITE_SUFFIX.sub("", hint)) for hint in extracted.title_hints]
+    hints = [hint for hint in hints if _title_like(hint)]
+    if extracted.format == "html" and hints:
+        return hints[0]
+    title = _title_from_lines(extracted.text)
+    if title:
+        return title
+    if hints:
+        return hints[0]
+    return _clean_title(given) if given else None
+
+
+def _title_from_lines(text: str) -> str | None:
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:15]
     for index, line in enumerate(lines):
         for span in (1, 2, 3):
             window = lines[index:index + span]
@@ -56,11 +71,7 @@ def find_title(extracted: Extracted) -> str | None:
                 if _short(previous) and not _title_like(previous):
                     title = _clean_title(previous) + title
             return title
-    for hint in extracted.title_hints:
-        hint = _clean_title(_SITE_SUFFIX.sub("", hint))
-        if _title_like(hint):
-            return hint
-    return _clean_title(given) if given else None
+    return None
 
 
 def find_year(title: str | None, text: str) -> int | None:

@@ -47,7 +47,7 @@ def test_export_writes_excel_friendly_csv(crawled_demo, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == ["title", "publisher"]
-    assert len(rows) == 1 + 5 and all("2021年" in row[0] for row in rows[1:])
+    assert len(rows) == 1 + 5 and all("2021年" in row[0] for row in rows[1:])  # five of 2021
 
 
 def test_export_refuses_unknown_columns(crawled_demo):

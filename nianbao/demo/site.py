@@ -50,6 +50,7 @@ PLANS = {
     "variant-002": Plan(("pdf",), direct=True),
     "variant-003": Plan(("pdf", "docx")),
     "variant-004": Plan(("pdf",), shell=True, dead_link=True),
+    "variant-005": Plan(("docx",)),
 }
 _CORPUS_FILE = {"pdf": "report.pdf", "docx": "report.docx", "doc": "report.doc",
                 "wps": "report.doc"}  # Kingsoft WPS writes Word 97 files under .wps

@@ -56,9 +56,15 @@ class Sample:
     intro: list[str] = field(default_factory=list)
     # section number -> (heading as printed, paragraphs)
     sections: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
-    # how the page prints its metadata and its tables
+    # how the page prints its metadata and its tables, and which CMS drew the page
     metadata_style: str = "table"
     table_style: str = "grid"
+    page_style: str = "trs"
+    # cells printed otherwise than as their figure: blank marks ('/', '—', '') for
+    # cells the gold leaves out, '0%', full-width digits; keyed "table|row|column"
+    printed: dict = field(default_factory=dict)
+    # labels with spaces and full-width numbering, empty spacer rows in Word tables
+    messy: bool = False
 
     @property
     def publisher(self) -> str:
@@ -130,7 +136,7 @@ def _row(rng: random.Random, scale: int, sparse: bool = True) -> dict:
 
 def variant(base: Sample, name: str, *, year: int, template: str, seed: int,
             other_as_one_row: bool = False, scale: int = 12, big: bool = False,
-            broken_review_total: bool = False) -> Sample:
+            broken_review_total: bool = False, messy: bool = False) -> Sample:
     """A sample like `base` for another year, its tables filled with random figures that
     obey every 勾稽关系 (unless `broken_review_total`, as some real reports print)."""
     rng = random.Random(seed)
@@ -186,7 +192,34 @@ def variant(base: Sample, name: str, *, year: int, template: str, seed: int,
     sample.metadata = metadata
     sample.tables = {"active_disclosure": active, "applications": applications,
                      "review_litigation": review}
+    if messy:
+        _make_messy(sample, rng)
     return sample
+
+
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _make_messy(sample: Sample, rng: random.Random) -> None:
+    """Print the sample as careless offices do: some cells blank ('/', '—', empty),
+    which the gold leaves out; 本年增/减 of 0 as '0%'; some figures in full-width digits."""
+    sample.messy = True
+    tables = sample.tables
+    blanks = [("applications", "三.三.7", "科研机构", "/"), ("applications", "三.五.3", "其他", "—"),
+              ("active_disclosure", "政府集中采购", "采购总金额", "/"),
+              ("review_litigation", "复议后起诉", "尚未审结", "-")]
+    for table, row, column, mark in blanks:
+        if column in tables[table].get(row, {}):
+            del tables[table][row][column]
+            sample.printed[f"{table}|{row}|{column}"] = mark
+    for row, columns in tables["active_disclosure"].items():
+        if "本年增/减" in columns:
+            columns["本年增/减"] = 0
+            sample.printed[f"active_disclosure|{row}|本年增/减"] = "0%"
+    for key in ("一", "三.一", "三.七"):
+        for column, value in tables["applications"][key].items():
+            if rng.random() < 0.5:
+                sample.printed[f"applications|{key}|{column}"] = str(value).translate(_FULL_WIDTH)
 
 
 def _shift_years(text: str, shift: int) -> str:
@@ -209,7 +242,13 @@ def samples() -> list[Sample]:
                 broken_review_total=True),
         variant(by_number["004"], "variant-004", year=2022, template="2021", seed=5,
                 scale=60, big=True),
+        variant(by_number["002"], "variant-005", year=2022, template="2019", seed=6,
+                messy=True),
     ]
+    variants[-1].page_style = "hanweb"  # a Zhejiang-style page: no 标题 row, 文号 and 有效性
+    metadata = variants[-1].metadata
+    metadata.pop("标题")
+    metadata.update({"文号": "跃办发〔2023〕3号", "有效性": "有效"})
     variants[1].metadata_style = "text"
     variants[3].metadata_style = "list"
     return seeds + variants
@@ -229,13 +268,24 @@ def _figure(value) -> str:
     return "" if value is None else format_number(value)
 
 
-def _printed(template: str, label: str) -> str:
-    return TEMPLATE["printed"].get(template, {}).get(label, label)
+def _printed(template: str, label: str, messy: bool = False) -> str:
+    label = TEMPLATE["printed"].get(template, {}).get(label, label)
+    return TEMPLATE["messy_labels"].get(label, label) if messy else label
+
+
+def _cell(sample: Sample, table: str, row: str, column: str) -> str:
+    printed = sample.printed.get(f"{table}|{row}|{column}")
+    return printed if printed is not None else _figure(sample.tables[table].get(row, {}).get(column))
+
+
+def _spacer(sample: Sample, width: int) -> list[list[Cell]]:
+    """An empty row, as some offices leave between a table's blocks."""
+    return [[Cell("", colspan=width)]] if sample.messy else []
 
 
 def active_layout(sample: Sample) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
-    table = sample.tables["active_disclosure"]
+    messy = sample.messy
     for block in TEMPLATE["active_disclosure"][sample.template]:
         columns = block["columns"]
         rows.append([Cell(block["item"], colspan=4)])
@@ -243,9 +293,10 @@ def active_layout(sample: Sample) -> list[list[Cell]]:
         rows.append([Cell("信息内容")] + [Cell(_printed(sample.template, c), colspan=s)
                                          for c, s in zip(columns, spans)])
         for row in block["rows"]:
-            figures = table.get(row, {})
-            rows.append([Cell(_printed(sample.template, row))]
-                        + [Cell(_figure(figures.get(c)), colspan=s) for c, s in zip(columns, spans)])
+            rows.append([Cell(_printed(sample.template, row, messy))]
+                        + [Cell(_cell(sample, "active_disclosure", row, c), colspan=s)
+                           for c, s in zip(columns, spans)])
+        rows += _spacer(sample, 4)
     return rows
 
 
@@ -255,17 +306,20 @@ def _spread(count: int) -> list[int]:
 
 
 def applications_layout(sample: Sample) -> list[list[Cell]]:
-    labels = TEMPLATE["applications"]["rows"]
+    labels = {key: _printed("", text, sample.messy)
+              for key, text in TEMPLATE["applications"]["rows"].items()}
     apps = sample.tables["applications"]
 
     def figures(key):
-        return [Cell(_figure(apps.get(key, {}).get(c))) for c in APPLICANTS]
+        return [Cell(_cell(sample, "applications", key, c)) for c in APPLICANTS]
 
     rows = [
         [Cell(TEMPLATE["applications"]["caption"], rowspan=3, colspan=3),
          Cell("申请人情况", colspan=7)],
-        [Cell("自然人", rowspan=2), Cell("法人或其他组织", colspan=5), Cell("总计", rowspan=2)],
-        [Cell(c) for c in APPLICANTS[1:6]],
+        [Cell(_printed("", "自然人", sample.messy), rowspan=2), Cell("法人或其他组织", colspan=5),
+         Cell(_printed("", "总计", sample.messy), rowspan=2)],
+        [Cell(_printed("", c, sample.messy)) for c in APPLICANTS[1:6]],
+        *_spacer(sample, 10),
         [Cell(labels["一"], colspan=3)] + figures("一"),
         [Cell(labels["二"], colspan=3)] + figures("二"),
     ]
@@ -289,13 +343,13 @@ def applications_layout(sample: Sample) -> list[list[Cell]]:
 
 
 def review_layout(sample: Sample) -> list[list[Cell]]:
-    review = sample.tables["review_litigation"]
+    results = [_printed("", c, sample.messy) for c in RESULTS]
     return [
         [Cell("行政复议", colspan=5), Cell("行政诉讼", colspan=10)],
-        [Cell(c, rowspan=2) for c in RESULTS] + [Cell("未经复议直接起诉", colspan=5),
+        [Cell(c, rowspan=2) for c in results] + [Cell("未经复议直接起诉", colspan=5),
                                                 Cell("复议后起诉", colspan=5)],
-        [Cell(c) for c in RESULTS * 2],
-        [Cell(_figure(review.get(g, {}).get(c))) for g in REVIEW_GROUPS for c in RESULTS],
+        [Cell(c) for c in results * 2],
+        [Cell(_cell(sample, "review_litigation", g, c)) for g in REVIEW_GROUPS for c in RESULTS],
     ]
 
 
@@ -368,8 +422,9 @@ def _display_date(key: str, value: str) -> str:
 
 def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell: bool = False,
               site: str = "示例区人民政府") -> bytes:
-    """A TRS-style detail page, GBK. `shell`: the page only introduces the report and links
-    it (`attachments`: (href, link text)), as many portals publish them."""
+    """A detail page as the sample's CMS draws it (TRS: GBK, `.TRS_Editor`; Hanweb: UTF-8,
+    `#zoom` between ZJEG_RSS markers). `shell`: the page only introduces the report and
+    links it (`attachments`: (href, link text)), as many portals publish them."""
     parts = [f"<p>{html.escape(p)}</p>" for p in sample.intro]
     if shell:
         parts.append("<p>" + html.escape(f"现将{sample.title}予以公布，全文见附件。") + "</p>")
@@ -382,6 +437,11 @@ def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell:
                 parts.append(render(layout[0](sample)))
     links = "".join(f'<p>附件：<a href="{html.escape(href)}">{html.escape(text)}</a></p>'
                     for href, text in attachments)
+    page = _hanweb_page if sample.page_style == "hanweb" else _trs_page
+    return page(sample, "\n".join(parts), links, site)
+
+
+def _trs_page(sample: Sample, body: str, links: str, site: str) -> bytes:
     title = html.escape(sample.title)
     published = sample.metadata.get("发布时间", "")
     document = f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
@@ -399,7 +459,7 @@ def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell:
 {_metadata_html(sample)}
 <h1 class="title">{title}</h1>
 <div class="TRS_Editor">
-{chr(10).join(parts)}
+{body}
 </div>
 <div class="fujian">{links}</div>
 </div>
@@ -408,6 +468,36 @@ def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell:
 </html>
 """
     return document.encode("gbk", errors="xmlcharrefreplace")
+
+
+def _hanweb_page(sample: Sample, body: str, links: str, site: str) -> bytes:
+    md = sample.metadata
+    title = html.escape(sample.title)
+    labels = [("索引号", "索引号"), ("组配分类", "主题分类"), ("发布机构", "发布机构"),
+              ("生成日期", "发布时间"), ("文件编号", "文号"), ("有效性", "有效性")]
+    cells = "".join(f"<tr><th>{label}</th><td>{html.escape(md[key])}</td></tr>"
+                    for label, key in labels if key in md)
+    document = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<title>{title}</title>
+<meta name="ArticleTitle" content="{title}">
+<meta name="PubDate" content="{html.escape(md.get('发布时间', ''))} 10:00">
+<meta name="ContentSource" content="{html.escape(md.get('发布机构', ''))}">
+</head><body>
+<div class="bt-position">您当前的位置：<a href="/">首页</a> &gt; 政府信息公开年报</div>
+<table class="xxgk_table">{cells}</table>
+<div class="article"><h2 class="title">{title}</h2>
+<!--ZJEG_RSS.content.begin--><meta name="ContentStart"/>
+<div id="zoom">
+{body}
+</div>
+<meta name="ContentEnd"/><!--ZJEG_RSS.content.end-->
+<div class="fujian">{links}</div>
+</div>
+<div class="footer">{html.escape(site)} 版权所有</div>
+</body></html>
+"""
+    return document.encode("utf-8")
 
 
 # --- Word ------------------------------------------------------------------------------------------

@@ -148,9 +148,12 @@ def read_html(body: bytes, content_type: str | None = None) -> Extracted:
     hints += [_text(h).strip() for h in root.xpath("//h1|//h2")[:3]]
     hints += [t.text_content().strip() for t in root.xpath("//title")]
 
-    main = trafilatura.extract(text, include_tables=True, include_comments=False,
+    # the article body where the page marks it (.TRS_Editor, #zoom …), else the page
+    content = _content_root(root)
+    scope = lxml.html.tostring(content, encoding="unicode") if content is not body_element else text
+    main = trafilatura.extract(scope, include_tables=True, include_comments=False,
                                favor_recall=True, deduplicate=False) or ""
     if len(main) < 200:
-        main = _text(_content_root(root)).strip()
+        main = _text(content).strip()
     return Extracted("html", merge_cell_runs(walker.rows), main, metadata,
                      [h for h in hints if h])

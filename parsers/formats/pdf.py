@@ -1,5 +1,6 @@
-"""PDF with a text layer, read with PyMuPDF: ruled tables through its table finder, the
-rest as text lines, both in reading order; pages without usable text go to OCR."""
+"""PDF with a text layer, read with PyMuPDF: tables rebuilt from their ruling lines and
+characters (`grid`), the rest as text lines, in reading order; pages without usable text
+go to OCR."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ import pymupdf
 
 from ..errors import ReportParseError
 from ..limits import MAX_PDF_PAGES
-from ..rows import Extracted, Row, merge_cell_runs
+from ..grid import Glyph, Segment, fill, find_tables
+from ..rows import Extracted, Row, grid_rows, merge_cell_runs
 from ..metadata import extract_metadata
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
-pymupdf.no_recommend_layout()  # it prints to stdout, where `python -m parsers` writes JSON
 
 _PAGE_NUMBER = re.compile(r"^[\s\-—–－·•]*(?:第\s*)?\d{1,3}(?:\s*页)?(?:\s*/\s*(?:共\s*)?\d{1,3}\s*页?)?[\s\-—–－·•]*$")
 # a page whose text is mostly these is unreadable (fonts without a ToUnicode map)
 _GARBAGE = re.compile(r"\(cid:\d+\)|\ufffd")
-# pages worth the table finder: they print one of these
-_TABLE_WORDS = ("信息内容", "第二十条", "申请人", "自然人", "行政复议", "结果维持", "予以公开", "规章")
+# ruling lines closer than this (points) are one line; rows lower than this are not rows
+_SNAP = 2.0
+_MIN_ROW = 6.0
+# a filled rectangle thinner than this (points) is drawn as a line
+_THIN = 2.5
 
 
 def open_pdf(body: bytes) -> pymupdf.Document:
@@ -40,31 +44,64 @@ def page_text_usable(text: str) -> bool:
     return letters >= 20 and len(_GARBAGE.findall(text)) * 4 < letters
 
 
+def _rules(page) -> tuple[list[Segment], list[Segment]]:
+    """The page's ruling lines: drawn lines, thin rectangles, and the edges of stroked
+    rectangles (cells drawn one by one)."""
+    horizontal, vertical = [], []
+
+    def add(x0, y0, x1, y1):
+        if abs(y1 - y0) <= _THIN and abs(x1 - x0) > _THIN:
+            horizontal.append(Segment((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= _THIN and abs(y1 - y0) > _THIN:
+            vertical.append(Segment((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+
+    for path in page.get_cdrawings():
+        stroked = "s" in path.get("type", "")
+        for item in path["items"]:
+            if item[0] == "l":
+                (x0, y0), (x1, y1) = item[1], item[2]
+                add(x0, y0, x1, y1)
+            elif item[0] in ("re", "qu"):
+                if item[0] == "re":
+                    x0, y0, x1, y1 = item[1]
+                else:
+                    xs = [point[0] for point in item[1]]
+                    ys = [point[1] for point in item[1]]
+                    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+                if min(x1 - x0, y1 - y0) <= _THIN:
+                    add(x0, y0, x1, y1)
+                elif stroked:
+                    for edge in ((x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)):
+                        add(*edge)
+    return horizontal, vertical
+
+
+def _glyphs(page) -> list[Glyph]:
+    glyphs = []
+    for block in page.get_text("rawdict")["blocks"]:
+        for line in block.get("lines", []):
+            for span in line["spans"]:
+                for char in span["chars"]:
+                    if not char["c"].isspace():
+                        glyphs.append(Glyph(char["c"], *char["bbox"]))
+    return glyphs
+
+
 def _page_rows(page, block_base: int) -> tuple[list[Row], int]:
     """Rows of one page in reading order: table rows and text lines, by their top edge."""
     placed: list[tuple[float, float, Row]] = []
-    table_boxes = []
-    text = page.get_text("text")
-    tables = []
-    if any(word in text for word in _TABLE_WORDS):
-        try:
-            tables = page.find_tables().tables
-        except Exception:  # the table finder gives up on odd drawings; the text remains
-            tables = []
-    for number, table in enumerate(tables):
-        box = pymupdf.Rect(table.bbox)
-        table_boxes.append(box)
-        for index, cells in enumerate(table.extract()):
-            # None: a position covered by a merged cell
-            line = [(c or "").strip() for c in cells]
-            merged = frozenset(i for i, c in enumerate(cells) if c is None)
-            placed.append((box.y0, index, Row(line, block_base + number, merged)))
+    tables = find_tables(*_rules(page), snap=_SNAP, min_row_height=_MIN_ROW)
+    if tables:
+        glyphs = _glyphs(page)
+        for number, table in enumerate(tables):
+            cells, _used, _boxes = fill(table, glyphs)
+            for index, row in enumerate(grid_rows(cells, block_base + number)):
+                placed.append((table.rows[0], index, row))
     height = page.rect.height
     for x0, y0, x1, y1, block_text, _no, kind in page.get_text("blocks"):
         if kind != 0:
             continue
-        centre = pymupdf.Point((x0 + x1) / 2, (y0 + y1) / 2)
-        if any(centre in box for box in table_boxes):
+        if any(table.contains((x0 + x1) / 2, (y0 + y1) / 2) for table in tables):
             continue
         lines = [line.strip() for line in block_text.splitlines() if line.strip()]
         edge = y1 < height * 0.1 or y0 > height * 0.9
