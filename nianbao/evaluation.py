@@ -29,6 +29,7 @@ class DocumentScore:
     fields_right: int = 0
     fields_total: int = 0
     seconds: float = 0.0
+    ocr: bool = False
     error: str | None = None
     wrong: list = field(default_factory=list)
 
@@ -87,6 +88,7 @@ def evaluate(corpus: Path, formats: set[str] | None = None) -> list[DocumentScor
             document = score(gold, report, folder.name, fmt)
             document.seconds = time.perf_counter() - started
             document.error = error
+            document.ocr = bool(report and report.get("ocr"))
             scores.append(document)
     return scores
 

@@ -110,6 +110,7 @@ class _Reader:
         self.row_is_header = False
         self.apps: dict[str, dict] = {}
         self.warnings: list[str] = []
+        self.rows_named: Counter = Counter()  # row labels matched, per table
         self.block_value_start = _block_value_starts(rows)
 
     # labels ---------------------------------------------------------------------------
@@ -141,6 +142,7 @@ class _Reader:
     def active_label(self, norm: str, bare: str) -> None:
         key = self.v["active_rows"].get(bare) or self.v["active_rows"].get(norm)
         if key:
+            self.rows_named[ACTIVE] += 1
             self.pending = _Pending(ACTIVE, key, list(self.columns) or None)
             self.last_was_column = False
             return
@@ -164,6 +166,7 @@ class _Reader:
                 self.group = group
         key = self.applications_key(norm, bare)
         if key:
+            self.rows_named[APPLICATIONS] += 1
             self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
 
     def applications_key(self, norm: str, bare: str) -> str | None:
@@ -180,6 +183,7 @@ class _Reader:
     def review_label(self, norm: str, bare: str) -> None:
         if bare in self.v["review_column_labels"]:
             self.review_header = True
+            self.rows_named[REVIEW] += 1
         for word, group in self.v["review_groups"]:
             if norm == word or bare == word:
                 self.pending = _Pending(REVIEW, group, self.v["review_columns"])
@@ -347,7 +351,8 @@ class _Reader:
         }
         for name in (ACTIVE, APPLICATIONS, REVIEW):
             if not tables[name]:
-                self.warnings.append(f"{name}: table not found")
+                self.warnings.append(f"{name}: the table prints no figures" if self.rows_named[name]
+                                     else f"{name}: table not found")
         return TablesResult({k: v for k, v in tables.items()}, template, self.warnings)
 
     def decide_template(self) -> str | None:

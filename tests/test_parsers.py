@@ -45,6 +45,18 @@ def test_the_command_prints_the_report_json():
     assert report["ocr"] is False
 
 
+def test_the_format_comes_from_the_bytes_not_the_suffix(tmp_path):
+    misnamed = tmp_path / "report.doc"
+    misnamed.write_bytes((ROOT / "tests/corpus/seed-000/report.pdf").read_bytes())
+    wps = tmp_path / "report.wps"  # Kingsoft WPS writes Word 97 files under .wps
+    wps.write_bytes((ROOT / "tests/corpus/variant-000/report.doc").read_bytes())
+    for path, fmt in ((misnamed, "pdf"), (wps, "wps")):
+        result = run_cli(str(path), "--no-text")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["format"] == fmt and report["tables"]["applications"]
+
+
 def test_a_row_with_16_cells_under_15_headers_is_warned_about():
     report = parsers.parse_report((SEEDS_DIR / f"{SEEDS[2]}.txt").read_bytes())
     assert any("16 cells under 15" in w for w in report["warnings"])
