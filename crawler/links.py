@@ -28,7 +28,7 @@ def _compiled() -> dict:
     return {
         "detail": [re.compile(p, re.I) for p in voc["report_links"]["detail_url_patterns"]],
         "skip": [re.compile(p, re.I) for p in voc["report_links"]["skip_url_patterns"]],
-        "trs": re.compile(voc["pagination"]["trs_create_page"]),
+        "year": re.compile(voc["report_links"]["title_year"]),
     }
 
 
@@ -71,23 +71,26 @@ def _date_near(link) -> str | None:
     return None
 
 
-def report_links(response) -> list[tuple[str, dict]]:
-    """(URL, hints) for each link on a listing that leads to a report."""
+def report_links(page, base_url: str) -> list[tuple[str, dict]]:
+    """(URL, hints) for each link on a listing page (a parsel Selector) that leads to a
+    report."""
     words = selectors()["report_links"]["title_words"]
     compiled = _compiled()
     found: dict[str, dict] = {}
-    for link in response.css("a[href]"):
+    for link in page.css("a[href]"):
         href = link.attrib["href"].strip()
-        if not href or any(p.search(href) for p in compiled["skip"]):
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        url = response.urljoin(href)
-        if url.split("#")[0] == response.url.split("#")[0]:
+        url = urljoin(base_url, href)
+        if url.split("#")[0] == base_url.split("#")[0]:
             continue
         text = _link_text(link)
-        by_url = any(p.search(urlparse(url).path) for p in compiled["detail"])
-        by_text = any(w in text for w in words) and len(text) <= 80
+        by_url = any(p.search(urlparse(url).path) for p in compiled["detail"]) and \
+            not any(p.search(href) for p in compiled["skip"])
+        by_text = any(w in text for w in words) and bool(compiled["year"].search(text)) \
+            and len(text) <= 80
         in_list = bool(link.xpath("./ancestor::*[self::li or self::td or self::dd][1]"))
-        if (by_url or by_text) and (in_list or by_url) and same_site(url, response.url) \
+        if (by_url or by_text) and (in_list or by_url) and same_site(url, base_url) \
                 and url not in found:
             # hints use the parsers' metadata keys: the page's own block overrides them
             hints = {"标题": text} if text else {}
@@ -98,15 +101,15 @@ def report_links(response) -> list[tuple[str, dict]]:
     return list(found.items())
 
 
-def attachment_links(response, allowed_hosts: tuple[str, ...] = ()) -> dict[str, str]:
-    """Attachment URL -> link text for every file a detail page links."""
+def attachment_links(page, base_url: str, allowed_hosts: tuple[str, ...] = ()) -> dict[str, str]:
+    """Attachment URL -> link text for every file a detail page (a parsel Selector) links."""
     voc = selectors()["attachments"]
     found: dict[str, str] = {}
-    for link in response.css("a[href]"):
+    for link in page.css("a[href]"):
         href = link.attrib["href"].strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        url = response.urljoin(href)
+        url = urljoin(base_url, href)
         text = _link_text(link)
         suffix = _suffix(url)
         page = suffix in _PAGE_SUFFIXES or urlparse(url).path in ("", "/")
@@ -114,32 +117,22 @@ def attachment_links(response, allowed_hosts: tuple[str, ...] = ()) -> dict[str,
         # download.jsp?id=… and the like: a script that serves a file
         by_url = any(p in url.lower() for p in voc["url_patterns"]) and suffix not in ("html", "htm", "shtml")
         by_text = any(w in text for w in voc["link_words"]) and not page
-        if (by_suffix or by_url or by_text) and same_site(url, response.url, allowed_hosts):
+        if (by_suffix or by_url or by_text) and same_site(url, base_url, allowed_hosts):
             found.setdefault(url, text)
     return found
 
 
-def trs_pages(response) -> list[str]:
-    """Every page a TRS `createPageHTML(pages, current, "index", "html")` announces."""
-    match = _compiled()["trs"].search(response.text)
-    if not match:
-        return []
-    pages, _current, stem, suffix = int(match.group(1)), match.group(2), match.group(3), match.group(4)
-    base = response.url.rsplit("/", 1)[0] + "/"
-    return [urljoin(base, f"{stem}.{suffix}" if n == 0 else f"{stem}_{n}.{suffix}")
-            for n in range(pages)]
-
-
-def next_page_links(response) -> list[str]:
-    """The target of a "下一页" link, where the listing has one that is a real URL."""
+def next_page_links(page, base_url: str) -> list[str]:
+    """Further pages a listing links: its "下一页"/"尾页" links and its page numbers."""
     words = set(selectors()["pagination"]["next_words"])
     found = []
-    for link in response.css("a[href]"):
+    for link in page.css("a[href]"):
         href = link.attrib["href"].strip()
         if not href or href.startswith(("javascript:", "#")):
             continue
-        if _link_text(link) in words:
-            url = response.urljoin(href)
-            if same_site(url, response.url) and url not in found:
+        text = _link_text(link)
+        if text in words or (text.isdigit() and len(text) <= 3):
+            url = urljoin(base_url, href)
+            if same_site(url, base_url) and url != base_url and url not in found:
                 found.append(url)
     return found

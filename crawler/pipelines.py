@@ -24,6 +24,7 @@ from nianbao.archive import Archive, DocumentRecord, content_path, files_dir, no
 from nianbao.assemble import build_report, content_hash
 
 from .items import CrawlError, ReportPage
+from .pages import blocked_reason
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,16 @@ def disposition_filename(raw: bytes | None) -> str | None:
         except UnicodeDecodeError:
             continue
     return None
+
+
+def file_name(result: dict, link_text: str | None) -> str | None:
+    """The server's name for a file (Content-Disposition), else the link's text where it
+    reads as a file name (年报.pdf, not 【下载PDF】), else the URL's last segment."""
+    if result.get("disposition_name"):
+        return result["disposition_name"]
+    if link_text and PurePosixPath(link_text).suffix.lower().lstrip(".") in _KNOWN_SUFFIXES:
+        return link_text
+    return result.get("url_name")
 
 
 def document_kind(url: str, content_type: str | None, filename: str | None = None) -> str:
@@ -116,6 +127,9 @@ class ReportFilesPipeline(FilesPipeline):
         raise AttachmentError(f"{type(failure.value).__name__}: {failure.value}")
 
     async def media_downloaded(self, response, request, info, *, item=None):
+        reason = blocked_reason(response)
+        if reason:
+            raise AttachmentError(reason)
         if response.status != 200:
             raise AttachmentError(f"HTTP {response.status}")
         result = await super().media_downloaded(response, request, info, item=item)
@@ -124,7 +138,8 @@ class ReportFilesPipeline(FilesPipeline):
         result.update(
             url=request.url, final_url=response.url, sha256=sha256(response.body),
             size=len(response.body), content_type=content_type, http_status=response.status,
-            filename=filename or PurePosixPath(unquote(urlparse(response.url).path)).name or None,
+            disposition_name=filename,
+            url_name=PurePosixPath(unquote(urlparse(response.url).path)).name or None,
             kind=document_kind(response.url, content_type, filename),
             fetched_at=now())
         return result
@@ -182,6 +197,9 @@ class ArchivePipeline:
         logger.info("archive %s, crawl run %s", self.archive.path, self.run_id)
 
     def spider_closed(self, spider, reason):
+        for url in getattr(spider, "empty_listings", lambda: [])():
+            self.error(url, "listing", "no report links on the listing: it may have moved or "
+                       "been redesigned (a failure of the source, not 'no new reports')")
         listings = self.crawler.stats.get_value("nianbao/listings", 0)
         self.archive.finish_run(self.run_id, "finished" if reason == "finished" else reason,
                                 {"listings": listings, **self.counts})
@@ -202,7 +220,8 @@ class ArchivePipeline:
 
     async def archive_report(self, item: ReportPage) -> None:
         for failure in item.file_errors:
-            self.error(failure["url"], "attachment", failure["message"])
+            stage = "blocked" if failure["message"].startswith("blocked:") else "attachment"
+            self.error(failure["url"], stage, failure["message"])
         page = DocumentRecord(
             url=item.url, kind=document_kind(item.url, item.content_type),
             sha256=sha256(item.body), size=len(item.body), content_type=item.content_type,
@@ -210,7 +229,7 @@ class ArchivePipeline:
         attachments = [
             DocumentRecord(url=f["url"], kind=f["kind"], sha256=f["sha256"], size=f["size"],
                            content_type=f["content_type"], http_status=f["http_status"],
-                           filename=item.file_names.get(f["url"]) or f["filename"],
+                           filename=file_name(f, item.file_names.get(f["url"])),
                            fetched_at=f["fetched_at"])
             for f in item.files]
         documents = [page] + attachments

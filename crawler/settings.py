@@ -4,6 +4,7 @@ Defaults are polite: government portals are small servers run by small offices.
 """
 
 import os
+import shutil
 
 from nianbao import __version__
 
@@ -63,6 +64,32 @@ NIANBAO_MAX_LISTING_PAGES = 200
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.DummyPolicy"
+
+# --- Browser, for listings drawn by script --------------------------------------------------
+# scrapy-playwright renders a listing only when its HTML holds no links (or the registry
+# says `browser: true`); report pages and attachments are always fetched over plain HTTP.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+NIANBAO_BROWSER_FALLBACK = True       # render listings whose HTML holds no report link
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    # no sandbox (crawls run as a service user or root), and no calls home: the
+    # machine's network may allow only the portals
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"],
+}
+# Debian's chromium (apt), or NIANBAO_CHROMIUM; where neither exists, Playwright's own
+# browser (`playwright install chromium`) is used
+_CHROMIUM = os.environ.get("NIANBAO_CHROMIUM") or shutil.which("chromium") \
+    or shutil.which("chromium-browser")
+if _CHROMIUM:
+    PLAYWRIGHT_LAUNCH_OPTIONS["executable_path"] = _CHROMIUM
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 
 # --- Output -------------------------------------------------------------------------------------
 LOG_LEVEL = "INFO"

@@ -34,10 +34,12 @@ def shared(*parts: str) -> Path:
     return path
 
 
-def run_scrapy(db: Path, urls: list[str], *settings: str) -> subprocess.CompletedProcess:
+def run_scrapy(db: Path, urls: list[str] = (), *settings: str,
+               home: str | None = None) -> subprocess.CompletedProcess:
     """`scrapy crawl annual_reports` in a child process, as a user or cron runs it."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "annual_reports",
-               "-a", "urls=" + ",".join(urls), "-s", f"ARCHIVE_DB={db}",
+    arguments = ["-a", "urls=" + ",".join(urls)] if urls else ["-a", f"home={home}"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "annual_reports", *arguments,
+               "-s", f"ARCHIVE_DB={db}",
                "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                "-s", "LOG_LEVEL=INFO"]
     for setting in settings:

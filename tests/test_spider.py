@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
@@ -9,6 +11,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from crawler.families import ReportLink
 from crawler.items import CrawlError, ReportPage
 from crawler.pipelines import disposition_filename, document_kind
 from crawler.spiders.annual_reports import AnnualReportsSpider, Listing
@@ -39,24 +42,25 @@ def test_listing_yields_its_reports_and_its_other_pages():
     assert len(details) == 4
     assert all(r.url.startswith(BASE + "20") for r in details)
     # the listing is GBK: the titles read from it are right
-    assert all("政府信息公开" in r.cb_kwargs["hints"]["标题"] for r in details)
-    assert all(r.cb_kwargs["hints"]["发布时间"][:2] == "20" for r in details)
+    assert all("政府信息公开" in r.cb_kwargs["link"].hints["标题"] for r in details)
+    assert all(r.cb_kwargs["link"].hints["发布时间"][:2] == "20" for r in details)
     assert pages == [BASE + "index_1.html", BASE + "index_2.html"]
 
 
-def test_an_empty_listing_is_a_failure_of_the_source():
+def test_a_listing_without_links_goes_to_the_browser_and_counts_as_empty_until_it_finds_some():
     s = spider(urls=BASE + "index.html")
-    page = b"<html><body><ul><li><a href='/about.html'>About us</a></li></ul></body></html>"
-    out = list(s.parse_listing(response(BASE + "index.html", body=page), Listing(BASE + "index.html")))
-    assert len(out) == 1 and isinstance(out[0], CrawlError)
-    assert out[0].stage == "listing" and "no report links" in out[0].message
+    s.links_found[BASE + "index.html"] = 0
+    page = b"<html><body><ul id='list'></ul><script>render()</script></body></html>"
+    (request,) = s.parse_listing(response(BASE + "index.html", body=page), Listing(BASE + "index.html"))
+    assert request.meta["playwright"] is True and request.cb_kwargs["family"] == "browser"
+    assert s.empty_listings() == [BASE + "index.html"]
 
 
 def test_detail_page_yields_the_raw_page_and_its_attachments():
     s = spider(urls=BASE + "index.html")
     url = BASE + "202112/t20211231_1002.html"
     page = response(url, "trs_detail_seed001.html")
-    (item,) = s.parse_detail(page, Listing(BASE + "index.html"), {"标题": "x"})
+    (item,) = s.parse_detail(page, Listing(BASE + "index.html"), ReportLink(url, {"标题": "x"}))
     assert isinstance(item, ReportPage)
     assert item.body == page.body  # bytes as served, GBK, not re-encoded
     assert item.file_urls == [BASE + "202112/W0202112310020.docx", BASE + "202112/P0202112310021.pdf"]
@@ -71,7 +75,7 @@ def test_attachments_on_other_sites_are_not_followed():
             "<a href='https://files.portal.test/b.doc'>b</a>"
             "<a href='/module/download/downfile.jsp?id=7'>附件：报告</a>"
             "<a href='/xzzx/index.html'>下载中心</a></body></html>").encode()
-    (item,) = s.parse_detail(response(BASE + "t1.html", body=page), Listing(BASE), {})
+    (item,) = s.parse_detail(response(BASE + "t1.html", body=page), Listing(BASE), ReportLink(BASE + "t1.html"))
     assert item.file_urls == ["https://files.portal.test/b.doc",
                               "http://portal.test/module/download/downfile.jsp?id=7"]
 
@@ -81,7 +85,7 @@ def test_a_pdf_linked_straight_from_the_listing_is_the_report_itself():
     url = BASE + "202201/P0.pdf"
     pdf = Response(url=url, body=b"%PDF-1.7 ...", headers={"Content-Type": "application/pdf"},
                    request=Request(url))
-    (item,) = s.parse_detail(pdf, Listing(BASE), {})
+    (item,) = s.parse_detail(pdf, Listing(BASE), ReportLink(url))
     assert item.url == url and item.file_urls == [] and item.body.startswith(b"%PDF")
 
 
@@ -90,7 +94,7 @@ def test_http_errors_become_error_records():
     request = Request(BASE + "gone.html", meta={"nianbao_stage": "detail"})
     failure = Failure(HttpError(Response(request.url, status=404, request=request)))
     failure.request = request
-    (error,) = s.failed(failure)
+    (error,) = asyncio.run(s.failed(failure))
     assert (error.url, error.stage, error.message) == (request.url, "detail", "HTTP 404")
 
 

@@ -1,35 +1,44 @@
 """`annual_reports`: walk 年报 listings, capture every report page and its attachments.
 
     scrapy crawl annual_reports -a urls=URL1,URL2 -s ARCHIVE_DB=archive.db
-    scrapy crawl annual_reports                      # every listing in the registry
+    scrapy crawl annual_reports -a home=URL          # find the 年报 column from a home page
+    scrapy crawl annual_reports                      # every entry of the sources registry
     scrapy crawl annual_reports -a source=NAME       # one registry entry
 
 The spider only schedules requests and yields raw documents (`ReportPage`) and the
-errors it meets (`CrawlError`); the pipelines store, parse and archive them.
+errors it meets (`CrawlError`); the pipelines store, parse and archive them. How a
+listing is walked is its CMS family's business (`crawler.families`), recognised from
+the listing's own response or pinned in the registry.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import scrapy
-from scrapy.http import TextResponse
+from parsel import Selector
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from nianbao.archive import now
 
+from ..families import BROWSER, FAMILIES, ReportLink, recognise
+from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
-from ..links import attachment_links, is_attachment_url, next_page_links, report_links, trs_pages
+from ..links import attachment_links, is_attachment_url, same_site, selectors
+from ..pages import blocked_reason, is_html, is_soft_404, page_text
 from ..sources import REGISTRY_PATH, load_sources
 
 
 @dataclass
 class Listing:
-    """The listing a request belongs to, carried from page to page."""
+    """A 年报 listing (or a home page to find one from), carried from page to page."""
 
     url: str
     source: dict = field(default_factory=dict)
+    family: str = "auto"
+    browser: bool = False
     file_hosts: tuple[str, ...] = ()
 
 
@@ -45,79 +54,203 @@ def _split_urls(value: str | None) -> list[str]:
 class AnnualReportsSpider(scrapy.Spider):
     name = "annual_reports"
 
-    def __init__(self, urls: str | None = None, source: str | None = None,
-                 registry: str | None = None, *args, **kwargs):
+    def __init__(self, urls: str | None = None, home: str | None = None,
+                 source: str | None = None, registry: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.run_arguments = {k: v for k, v in
-                              {"urls": urls, "source": source, "registry": registry}.items() if v}
-        self.listings: list[Listing] = [Listing(url) for url in _split_urls(urls)]
-        if not self.listings:
+        self.run_arguments = {k: v for k, v in {"urls": urls, "home": home, "source": source,
+                                                "registry": registry}.items() if v}
+        self.listings = [Listing(url) for url in _split_urls(urls)]
+        self.homes = [Listing(url) for url in _split_urls(home)]
+        if not (self.listings or self.homes):
             entries = load_sources(registry or REGISTRY_PATH)
             if source:
                 entries = [e for e in entries if e.name == source]
                 if not entries:
                     raise ValueError(f"no source named {source!r} in the registry")
-            self.listings = [Listing(e.start_url, e.as_item_source(), tuple(e.file_hosts))
-                             for e in entries]
+            for entry in entries:
+                listing = Listing(entry.start_url, entry.as_item_source(), entry.family,
+                                  entry.browser or entry.family == "browser", tuple(entry.file_hosts))
+                (self.listings if entry.listing else self.homes).append(listing)
+        # report links found per listing: a listing that yields none is a failed source
+        # (unless it failed outright, which is recorded as such)
+        self.links_found: dict[str, int] = {}
+        self.listings_failed: set[str] = set()
         self.pages_seen: dict[str, int] = {}
 
     async def start(self):
         for listing in self.listings:
-            yield self.listing_request(listing.url, listing)
+            yield self.listing_request(listing)
+        for home in self.homes:
+            yield scrapy.Request(home.url, callback=self.find_column, errback=self.failed,
+                                 cb_kwargs={"home": home, "depth": 0},
+                                 meta={"nianbao_stage": "home"})
 
-    def listing_request(self, url: str, listing: Listing) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_listing, errback=self.failed,
-                              cb_kwargs={"listing": listing}, meta={"nianbao_stage": "listing"})
+    def listing_request(self, listing: Listing) -> scrapy.Request:
+        self.links_found.setdefault(listing.url, 0)
+        limit = self.settings.getint("NIANBAO_MAX_LISTING_PAGES", 200)
+        if listing.browser:
+            request = browser_request(listing.url, limit)
+            return request.replace(callback=self.parse_family, errback=self.failed,
+                                   cb_kwargs={"listing": listing, "family": BROWSER.name},
+                                   meta={**request.meta, "nianbao_stage": "listing"})
+        return scrapy.Request(listing.url, callback=self.parse_listing, errback=self.failed,
+                              cb_kwargs={"listing": listing},
+                              meta={"nianbao_stage": "listing", "nianbao_max_pages": limit})
 
-    # --- listings -----------------------------------------------------------------------
+    def empty_listings(self) -> list[str]:
+        """Listings that were read and linked no report: moved, or redesigned."""
+        return [url for url, count in self.links_found.items()
+                if count == 0 and url not in self.listings_failed]
+
+    # --- finding the 年报 column -------------------------------------------------------------
+
+    def find_column(self, response, home: Listing, depth: int):
+        reason = blocked_reason(response)
+        if reason:
+            yield CrawlError(response.url, "blocked", reason)
+            return
+        voc = selectors()["column"]
+        page = Selector(text=page_text(response), base_url=response.url)
+        anchors = []
+        for anchor in page.css("a[href]"):
+            href = anchor.attrib["href"].strip()
+            label = "".join(anchor.css("::text").getall()).strip() or anchor.attrib.get("title", "")
+            target = urljoin(response.url, href)
+            if href and not href.startswith(("javascript:", "#")) and same_site(target, response.url):
+                anchors.append((label.replace(" ", ""), target))
+        for word in voc["words"]:
+            columns = list(dict.fromkeys(url for label, url in anchors if word in label))
+            if columns:
+                for url in columns:
+                    self.logger.info("%s: the 年报 column is %s", home.url, url)
+                    yield self.listing_request(Listing(url, home.source, home.family, home.browser,
+                                                       home.file_hosts))
+                return
+        if depth < voc["max_depth"]:
+            via = list(dict.fromkeys(url for label, url in anchors
+                                     if any(w in label for w in voc["via"])))[:5]
+            for url in via:
+                yield scrapy.Request(url, callback=self.find_column, errback=self.failed,
+                                     cb_kwargs={"home": home, "depth": depth + 1},
+                                     meta={"nianbao_stage": "home"})
+            if via:
+                return
+        yield CrawlError(home.url, "listing", "no 年报 column found from this page "
+                         "(looked for " + "、".join(voc["words"][:3]) + " …)")
+
+    # --- listings -------------------------------------------------------------------------
 
     def parse_listing(self, response, listing: Listing):
+        """A listing page: recognise its family and walk it."""
         self.crawler.stats.inc_value("nianbao/listings")
-        if not isinstance(response, TextResponse):
+        reason = blocked_reason(response)
+        if reason:
+            self.listings_failed.add(listing.url)
+            yield CrawlError(response.url, "blocked", reason)
+            return
+        if not is_html(response):
+            self.listings_failed.add(listing.url)
             yield CrawlError(response.url, "listing", "the listing is not an HTML page")
             return
-        links = report_links(response)
-        first_page = response.url == listing.url
-        if not links and first_page:
-            yield CrawlError(response.url, "listing",
-                             "no report links on the listing: it may have moved or been "
-                             "redesigned (this is a failure of the source, not 'no new reports')")
-        for url, hints in links:
-            yield scrapy.Request(url, callback=self.parse_detail, errback=self.failed,
-                                 cb_kwargs={"listing": listing, "hints": hints},
+        text = page_text(response)
+        family = FAMILIES.get(listing.family) if listing.family != "auto" else recognise(response, text)
+        response.meta["nianbao_listing_url"] = listing.url
+        outputs = list(family.start(response, text))
+        if not outputs and self.settings.getbool("NIANBAO_BROWSER_FALLBACK", True):
+            # no link, no list API: a list drawn by script
+            self.logger.info("%s: no links in the HTML; rendering it in a browser", response.url)
+            family, outputs = BROWSER, list(BROWSER.start(response, text))
+        self.logger.debug("%s: %s family", response.url, family.name)
+        for output in outputs:
+            yield from self.emit(output, listing, family, response)
+
+    async def parse_family(self, response, listing: Listing, family: str):
+        """An answer to a family's own request: an API page, a rendered list."""
+        self.crawler.stats.inc_value("nianbao/listings")
+        reason = blocked_reason(response)
+        if reason:
+            yield CrawlError(response.url, "blocked", reason)
+            if response.meta.get("playwright_page"):
+                await response.meta["playwright_page"].close()
+            return
+        walker = FAMILIES[family]
+        result = walker.follow(response, page_text(response))
+        if inspect.isasyncgen(result):
+            async for output in result:
+                for item in self.emit(output, listing, walker, response):
+                    yield item
+        else:
+            for output in result:
+                for item in self.emit(output, listing, walker, response):
+                    yield item
+
+    def emit(self, output, listing: Listing, family, response):
+        """A family's output as the spider's: a report becomes a detail request, a URL a
+        further page of the same listing, a request the family's own next step."""
+        if isinstance(output, ReportLink):
+            self.links_found[listing.url] = self.links_found.get(listing.url, 0) + 1
+            yield scrapy.Request(output.url, callback=self.parse_detail, errback=self.failed,
+                                 cb_kwargs={"listing": listing, "link": output},
                                  meta={"nianbao_stage": "detail"})
+            return
+        seen = self.pages_seen.get(listing.url, 0)
         limit = self.settings.getint("NIANBAO_MAX_LISTING_PAGES", 200)
-        for url in trs_pages(response) + next_page_links(response):
-            seen = self.pages_seen.get(listing.url, 0)
-            if seen >= limit:
+        if seen >= limit:
+            if seen == limit:
                 self.logger.warning("listing %s: stopped after %s pages", listing.url, limit)
-                break
-            if url != response.url:
                 self.pages_seen[listing.url] = seen + 1
-                yield self.listing_request(url, listing)
+            return
+        if isinstance(output, str):
+            if output != response.url:
+                self.pages_seen[listing.url] = seen + 1
+                yield scrapy.Request(output, callback=self.parse_listing, errback=self.failed,
+                                     cb_kwargs={"listing": listing},
+                                     meta={"nianbao_stage": "listing", "nianbao_max_pages": limit})
+        elif isinstance(output, scrapy.Request):
+            self.pages_seen[listing.url] = seen + 1
+            yield output.replace(callback=self.parse_family, errback=self.failed,
+                                 cb_kwargs={"listing": listing, "family": family.name},
+                                 meta={**output.meta, "nianbao_stage": "listing",
+                                       "nianbao_listing_url": listing.url})
 
     # --- detail pages -------------------------------------------------------------------
 
-    def parse_detail(self, response, listing: Listing, hints: dict):
-        attachments: dict[str, str] = {}
-        if isinstance(response, TextResponse) and not is_attachment_url(response.url):
-            attachments = attachment_links(response, listing.file_hosts)
+    def parse_detail(self, response, listing: Listing, link: ReportLink):
+        reason = blocked_reason(response)
+        if reason:
+            yield CrawlError(response.url, "blocked", reason)
+            return
+        if is_soft_404(response):
+            yield CrawlError(response.url, "detail", "the page says it is gone (soft 404)")
+            return
+        attachments = dict(link.files)
+        if is_html(response) and not is_attachment_url(response.url):
+            page = Selector(text=page_text(response), base_url=response.url)
+            for url, text in attachment_links(page, response.url, listing.file_hosts).items():
+                attachments.setdefault(url, text)
             attachments.pop(response.url, None)
         content_type = response.headers.get("Content-Type")
         yield ReportPage(
             url=response.url, body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
             http_status=response.status, fetched_at=now(), listing_url=listing.url,
-            hints=hints, source=listing.source, file_urls=list(attachments),
+            hints=link.hints, source=listing.source, file_urls=list(attachments),
             file_names={url: text for url, text in attachments.items() if text})
 
     # --- failures -----------------------------------------------------------------------
 
-    def failed(self, failure):
+    async def failed(self, failure):
         request = failure.request
         stage = request.meta.get("nianbao_stage", "request")
+        page = request.meta.get("playwright_page")
+        if page is not None:
+            await page.close()
+        listing = request.cb_kwargs.get("listing")
+        if stage == "listing" and listing is not None:
+            self.listings_failed.add(listing.url)
         if failure.check(HttpError):
-            message = f"HTTP {failure.value.response.status}"
-        else:
-            message = f"{type(failure.value).__name__}: {failure.value}"
-        yield CrawlError(request.url, stage, message)
+            response = failure.value.response
+            reason = blocked_reason(response)
+            return [CrawlError(request.url, "blocked" if reason else stage,
+                               reason or f"HTTP {response.status}")]
+        return [CrawlError(request.url, stage, f"{type(failure.value).__name__}: {failure.value}")]

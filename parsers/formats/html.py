@@ -3,6 +3,10 @@ trafilatura, and the page's metadata block."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
+
 import lxml.html
 import trafilatura
 from lxml import etree
@@ -122,9 +126,41 @@ def _content_root(root):
     return root.find("body") if root.find("body") is not None else root
 
 
+def embedded_detail(text: str) -> dict | None:
+    """The article a page keeps as JSON in a script (`window._CONFIG = {DETAIL: {…}}`)."""
+    spec = vocabulary()["embedded_detail"]
+    for match in re.finditer(rf"\b{spec['marker']}\s*[:=]\s*(?=\{{)", text):
+        try:
+            detail, _ = json.JSONDecoder().raw_decode(text, match.end())
+        except ValueError:
+            continue
+        if isinstance(detail, dict) and isinstance(detail.get(spec["content"]), str):
+            return detail
+    return None
+
+
 def read_html(body: bytes, content_type: str | None = None) -> Extracted:
     text, _encoding = decode(body, content_type)
     text = text[:MAX_TEXT_CHARS]
+    detail = embedded_detail(text)
+    if detail:
+        return _read_embedded(detail)
+    return _read_page(text)
+
+
+def _read_embedded(detail: dict) -> Extracted:
+    spec = vocabulary()["embedded_detail"]
+    title = html.escape(str(detail.get("title") or ""))
+    page = f"<html><body><h1>{title}</h1><div id='zoom'>{detail[spec['content']]}</div></body></html>"
+    extracted = _read_page(page)
+    for key, label in spec["metadata"].items():
+        if detail.get(key) and not extracted.metadata.get(label):
+            value = str(detail[key])
+            extracted.metadata[label] = normalize_date(value) if label in vocabulary()["metadata_dates"] else value
+    return extracted
+
+
+def _read_page(text: str) -> Extracted:
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as error:

@@ -1,0 +1,60 @@
+"""What a response is, read the same way whatever the portal declared: its text decoded
+as the parsers decode it (UTF-8, GBK, GB2312, GB18030, declared right or wrongly), and
+whether it is an anti-bot challenge or a soft 404 rather than the page asked for."""
+
+from __future__ import annotations
+
+from parsel import Selector
+from scrapy.http import Response, TextResponse
+
+from parsers.textdecode import decode
+
+from .links import selectors
+
+
+def page_text(response: Response) -> str:
+    """The body as text. Scrapy trusts the Content-Type header; portals send GBK pages
+    declared as UTF-8 and the reverse, so the bytes decide."""
+    cached = response.meta.get("nianbao_text") if response.request is not None else None
+    if cached is not None:
+        return cached
+    content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+    text, _ = decode(response.body, content_type)
+    if response.request is not None:
+        response.meta["nianbao_text"] = text
+    return text
+
+
+def page_selector(response: Response) -> Selector:
+    return Selector(text=page_text(response), base_url=response.url)
+
+
+def is_html(response: Response) -> bool:
+    head = response.body[:1024].lstrip().lower()
+    return isinstance(response, TextResponse) or head.startswith((b"<!doctype", b"<html", b"<"))
+
+
+def blocked_reason(response: Response) -> str | None:
+    """Why the answer is an anti-bot challenge or captcha, or None when it is not one."""
+    voc = selectors()["blocked"]
+    head = response.body[:20000].decode("utf-8", "replace")
+    markers = [m for m in voc["markers"] if m.lower() in head.lower()]
+    # a challenge page is small and bare: a real page that mentions 验证码 has links
+    bare = len(response.body) < 20000 and response.body.count(b"<a ") < 5
+    if response.status in voc["statuses"] or (markers and bare):
+        what = {412: "a script challenge (瑞数-style, HTTP 412)", 521: "a cookie challenge (HTTP 521)",
+                403: "access refused (HTTP 403)", 429: "rate limited (HTTP 429)"}.get(
+            response.status, f"HTTP {response.status}")
+        if response.status == 200:
+            what = "a challenge or captcha page"
+        detail = f"; markers: {', '.join(markers[:3])}" if markers else ""
+        return f"blocked: {what}{detail}. Not crawled: the crawler does not try to defeat it"
+    return None
+
+
+def is_soft_404(response: Response) -> bool:
+    """A 200 page that says the page is gone (short, and says so)."""
+    if response.status != 200 or len(response.body) > 30000 or not is_html(response):
+        return False
+    text = page_text(response)
+    return any(marker in text for marker in selectors()["soft_404"]["markers"])

@@ -1,0 +1,383 @@
+"""Local fixture portals, one per CMS family, served on 127.0.0.1 for the crawl tests.
+
+Each serves a few sample reports the way that family's portals do: its listing shape,
+its pagination or list API, its detail pages and attachment links, its encodings and
+its traps. The crawler is pointed at a listing (or a home page) and must walk it from
+nothing but that URL.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlparse
+
+from nianbao.samples.render import page_html, sample_named
+
+from .conftest import CORPUS
+
+PDF = "application/pdf"
+DOC = "application/msword"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass
+class Answer:
+    body: bytes
+    content_type: str = "text/html"
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+
+
+class Portal:
+    """A site: static answers by path, and `dynamic` for what a server script answers."""
+
+    def __init__(self):
+        self.answers: dict[str, Answer] = {}
+        self.reports: list[dict] = []   # what the portal publishes: name, url, attachments
+        self.base = ""
+        self.requests: list[tuple[str, str, dict]] = []
+
+    def add(self, path: str, body: bytes | str, content_type: str = "text/html", **kwargs):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.answers[path] = Answer(body, content_type, **kwargs)
+
+    def dynamic(self, method: str, path: str, query: dict, form: dict) -> Answer | None:
+        return None
+
+    def serve(self):
+        portal = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self, method):
+                parsed = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
+                form = {}
+                if method == "POST":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8"),
+                                                          keep_blank_values=True).items()}
+                portal.requests.append((method, self.path, form))
+                path = parsed.path
+                if path == "/robots.txt":
+                    found = Answer(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+                else:
+                    found = portal.dynamic(method, path, query, form) or \
+                        portal.answers.get(path + ("?" + parsed.query if parsed.query else "")) or \
+                        portal.answers.get(path) or Answer(b"<h1>404</h1>", status=404)
+                self.send_response(found.status)
+                self.send_header("Content-Type", found.content_type)
+                self.send_header("Content-Length", str(len(found.body)))
+                for name, value in found.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(found.body)
+
+            def do_GET(self):
+                self.answer("GET")
+
+            def do_POST(self):
+                self.answer("POST")
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{server.server_address[1]}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+
+def corpus_file(sample: str, name: str) -> bytes:
+    return (CORPUS / sample / name).read_bytes()
+
+
+def styled(name: str, style: str):
+    sample = copy.deepcopy(sample_named(name))
+    sample.page_style = style
+    return sample
+
+
+# --- Hanweb 大汉 jpage ----------------------------------------------------------------------
+
+
+class HanwebPortal(Portal):
+    """/col/col1234/index.html?uid=5678: two records inline, the rest from dataproxy.jsp,
+    which answers only when the form carries the fields the page gives. Detail pages at
+    /art/…, attachments through /module/download/downfile.jsp with Content-Disposition."""
+
+    SAMPLES = ["seed-000", "seed-002", "variant-000", "variant-001", "variant-003",
+               "variant-004", "variant-005"]
+    PER_PAGE, GROUP = 2, 1
+    FORM = {"col": "1", "appid": "1", "webid": "3", "path": "/", "columnid": "1234",
+            "sourceContentType": "1", "unitid": "5678", "webname": "示例市人民政府",
+            "permissiontype": "0"}
+
+    def build(self):
+        self.records = []
+        for number, name in enumerate(self.SAMPLES, start=1):
+            sample = styled(name, "hanweb")
+            date = sample.metadata.get("发布时间", "2022-01-20")
+            y, m, d = (int(x) for x in date.split("-"))
+            path = f"/art/{y}/{m}/{d}/art_1234_{100 + number}.html"
+            kind = "pdf" if number % 2 else "docx"
+            file_name = f"{sample.title}.{kind}"
+            download = f"/module/download/downfile.jsp?classid=0&fileid={number}"
+            body = page_html(sample, [(download, file_name)])
+            self.add(path, body)
+            disposition = (f"attachment; filename*=UTF-8''{quote(file_name)}" if number % 2 else
+                           'attachment; filename="' + file_name + '"')
+            self.add(download, corpus_file(name, f"report.{kind}"), PDF if kind == "pdf" else DOCX,
+                     headers={"Content-Disposition": disposition.encode("gbk").decode("latin-1")})
+            self.records.append(f'<li><a href="{path}" target="_blank" title="{html.escape(sample.title)}">'
+                                f'{html.escape(sample.title)}</a><b readlabel="{date}">{date}</b></li>')
+            self.reports.append({"name": name, "path": path, "attachments": [download],
+                                 "file_name": file_name})
+        inline = "".join(f"<record><![CDATA[{r}]]></record>" for r in self.records[:self.PER_PAGE])
+        nextgroup = ("/module/web/jpage/dataproxy.jsp?page=1&webid=3&path=/&columnid=1234&unitid=5678"
+                     f"&webname={quote('示例市人民政府')}&permissiontype=0")
+        self.add("/col/col1234/index.html", f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>政府信息公开年报 示例市人民政府</title></head><body>
+<div class="bt-position">首页 &gt; 政府信息公开年报</div>
+<div id="5678"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="{nextgroup}"></a>]]></nextgroup>
+<recordset>{inline}</recordset></datastore></script></div>
+<script type="text/javascript">
+$(document).ready(function(){{ $('#5678').jpage({{ dataStore: dataStore, perPage: {self.PER_PAGE},
+  groupSize: {self.GROUP}, totalRecord: {len(self.records)}, proxyUrl: '/module/web/jpage/dataproxy.jsp',
+  barPosition: 'bottom', ajaxParam: {{ }} }}); }});
+</script></body></html>""")
+        return self
+
+    def dynamic(self, method, path, query, form):
+        if path != "/module/web/jpage/dataproxy.jsp":
+            return None
+        if method != "POST" or any(form.get(k) != v for k, v in self.FORM.items()):
+            return Answer(b"<datastore><totalrecord>0</totalrecord></datastore>", "text/xml", status=400)
+        start, end = int(query["startrecord"]), int(query["endrecord"])
+        chosen = self.records[start - 1:end]
+        records = "".join(f"<record><![CDATA[{r}]]></record>" for r in chosen)
+        return Answer(f"<?xml version='1.0' encoding='UTF-8'?><datastore><totalrecord>"
+                      f"{len(self.records)}</totalrecord><totalpage>{len(self.records) // self.PER_PAGE + 1}"
+                      f"</totalpage><recordset>{records}</recordset></datastore>".encode(), "text/xml")
+
+
+# --- Guangdong gkmlpt ----------------------------------------------------------------------
+
+
+class GkmlptPortal(Portal):
+    """/gkmlpt/annualreport: SID and the category TREE in window._CONFIG; the list as JSON
+    from /gkmlpt/api/all/7?page=N&sid=…; detail pages whose content is in _CONFIG.DETAIL;
+    attachments named only by the API."""
+
+    SAMPLES = ["seed-003", "variant-002", "variant-004"]
+    SID = "a1b2c3"
+
+    def build(self):
+        self.articles = []
+        for number, name in enumerate(self.SAMPLES, start=1):
+            sample = sample_named(name)
+            date = sample.metadata.get("发布时间", "2022-01-20")
+            path = f"/gkmlpt/content/0/{number}/post_{3000 + number}.html"
+            body = page_html(copy.deepcopy(sample), shell=False).decode("gbk")
+            content = body[body.index('<div class="TRS_Editor">') + 24:body.index('<div class="fujian">')]
+            content = content.rsplit("</div>", 1)[0]
+            detail = {"id": 3000 + number, "title": sample.title, "identifier": sample.metadata.get("索引号"),
+                      "publisher": sample.metadata.get("发布机构"), "date": date, "content": content}
+            self.add(path, "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(sample.title)
+                     + "</title></head><body><div id='app'></div><script>window._CONFIG = {SID: '"
+                     + self.SID + "', DETAIL: " + json.dumps(detail, ensure_ascii=False)
+                     + "};</script></body></html>")
+            attachment = f"/gkmlpt/file/{number}.pdf"
+            self.add(attachment, corpus_file(name, "report.pdf"), PDF)
+            self.articles.append({
+                "id": 3000 + number, "title": sample.title, "identifier": sample.metadata.get("索引号"),
+                "publisher": sample.metadata.get("发布机构"), "document_number": "",
+                "display_publish_time": 1700000000 + number * 86400, "date": date,
+                "url": "{base}" + path, "attachment": [{"name": sample.title + ".pdf", "url": attachment}]})
+            self.reports.append({"name": name, "path": path, "attachments": [attachment]})
+        self.add("/gkmlpt/annualreport", """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>政府信息公开年报</title></head><body><div id="app"></div><script>
+window._CONFIG = {SID: '""" + self.SID + """', SERVICE_AREA_ID: 1,
+  TREE: [{id: 2, name: '政策文件', children: []}, {id: 7, name: '政府信息公开年报', children: []}]};
+</script><script src="/gkmlpt/static/app.js"></script></body></html>""")
+        return self
+
+    def dynamic(self, method, path, query, form):
+        if path != "/gkmlpt/api/all/7":
+            return None
+        if query.get("sid") != self.SID:
+            return Answer(b'{"error": "sid"}', "application/json", status=403)
+        page = int(query.get("page", 1))
+        chosen = self.articles[(page - 1) * 2:page * 2]
+        articles = [{**a, "url": a["url"].format(base=self.base)} for a in chosen]
+        return Answer(json.dumps({"classify": {"id": 7, "name": "年报", "post_count": len(self.articles)},
+                                  "articles": articles}, ensure_ascii=False).encode(), "application/json")
+
+
+# --- a JSON list endpoint with pageNo/pageSize -------------------------------------------
+
+
+class JsonListPortal(Portal):
+    """/xxgk/nb/index.html draws its list from /api/xxgk/list?channelId=nb&pageNo=N&pageSize=2.
+    Its pages are GBK but the server says UTF-8 (declared wrongly)."""
+
+    SAMPLES = ["seed-001", "variant-000", "variant-003"]
+
+    def build(self):
+        self.items = []
+        for number, name in enumerate(self.SAMPLES, start=1):
+            sample = styled(name, "trs")
+            path = f"/xxgk/nb/2022/c{500 + number}.html"
+            # GBK bytes under a header that says UTF-8
+            self.add(path, page_html(sample, [(f"/files/{number}.doc", "附件：年报.doc")]),
+                     "text/html; charset=utf-8")
+            self.add(f"/files/{number}.doc", corpus_file(name, "report.doc"), DOC)
+            self.items.append({"title": sample.title, "url": path,
+                               "publishDate": sample.metadata.get("发布时间", "") + " 09:00:00",
+                               "indexNo": sample.metadata.get("索引号"), "source": sample.metadata.get("发布机构")})
+            self.reports.append({"name": name, "path": path, "attachments": [f"/files/{number}.doc"]})
+        self.add("/xxgk/nb/index.html", """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>年度报告</title></head><body><ul id="list"></ul><div id="pager"></div>
+<script>
+function load(n) {
+  $.getJSON('/api/xxgk/list', {channelId: 'nb', pageNo: n, pageSize: 2}, function (data) { render(data); });
+}
+load(1);
+</script></body></html>""")
+        return self
+
+    def dynamic(self, method, path, query, form):
+        if path != "/api/xxgk/list":
+            return None
+        page, size = int(query.get("pageNo", 1)), int(query.get("pageSize", 10))
+        chosen = self.items[(page - 1) * size:page * size]
+        return Answer(json.dumps({"code": 0, "data": {"total": len(self.items), "pageNo": page,
+                                                      "list": chosen}}, ensure_ascii=False).encode(),
+                      "application/json; charset=utf-8")
+
+
+# --- plain pagination, home page, attachments of every kind, traps ---------------------------
+
+
+class PlainPortal(Portal):
+    """A home page leading to 政府信息公开 and on to the 年报 column; the column paged by
+    "下一页" links (list.html, list_2.html) with GB18030 pages declared only in the
+    header; detail pages with a dl/dt/dd metadata block and attachments linked every way:
+    relative, protocol-relative, by link text to a download script (GBK file name), and
+    one on another site (not followed). One report page answers 412 with a script
+    challenge, one is a soft 404."""
+
+    SAMPLES = ["seed-004", "variant-001", "variant-005", "seed-002"]
+
+    def build(self):
+        links = []
+        self.pages: list[tuple[str, str]] = []  # written once the port (for // links) is known
+        for number, name in enumerate(self.SAMPLES, start=1):
+            sample = sample_named(name)
+            path = f"/zwgk/nb/{number}/index.html"
+            md = sample.metadata
+            meta = "".join(f"<dt>{label}：</dt><dd>{html.escape(md.get(key, ''))}</dd>"
+                           for label, key in (("索引号", "索引号"), ("发文机关", "发布机构"),
+                                              ("成文日期", None), ("发布日期", "发布时间"),
+                                              ("名称", "标题")) if key is None or key in md)
+            meta = meta.replace("<dd></dd>", f"<dd>{int(sample.year) + 1}-01-01</dd>", 1) if "成文日期" in meta else meta
+            attachments = [("../../../files/%d.pdf" % number, "年报全文.pdf"),
+                           ("//{host}/files/%d.docx" % number, "【下载Word】"),
+                           ("/getfile?id=%d" % number, "【下载PDF】"),
+                           ("http://files.elsewhere.test/%d.pdf" % number, "镜像下载.pdf")]
+            body = (f"<html><head><title>{html.escape(sample.title)}</title></head><body>"
+                    f"<h1>{html.escape(sample.title)}</h1><dl class='xxgk'>{meta}</dl>"
+                    f"<div id='zoom'><p>{html.escape(sample.intro[0] if sample.intro else '')}</p>"
+                    f"<p>现将{html.escape(sample.title)}全文公布如下（见附件）。</p></div>"
+                    + "".join(f"<p><a href='{href}'>{text}</a></p>" for href, text in attachments)
+                    + "</body></html>")
+            self.pages.append((path, body))
+            self.add(f"/files/{number}.pdf", corpus_file(name, "report.pdf"), PDF)
+            self.add(f"/files/{number}.docx", corpus_file(name, "report.docx"), DOCX)
+            self.add(f"/getfile?id={number}", corpus_file(name, "report.pdf"), "application/octet-stream",
+                     headers={"Content-Disposition": ('attachment; filename="%s.pdf"' % sample.title)
+                              .encode("gbk").decode("latin-1")})
+            links.append((path, sample.title, md.get("发布时间", "")))
+            self.reports.append({"name": name, "path": path,
+                                 "attachments": [f"/files/{number}.pdf", f"/files/{number}.docx",
+                                                 f"/getfile?id={number}"]})
+        links.append(("/zwgk/nb/blocked.html", "某街道2021年政府信息公开工作年度报告", "2022-01-30"))
+        links.append(("/zwgk/nb/gone.html", "某镇2020年政府信息公开工作年度报告", "2021-01-30"))
+        self.add("/zwgk/nb/blocked.html", b"<html><head><script>var $_ts=window['$_ts'];"
+                 b"</script><script src='/x.js'></script></head><body></body></html>", status=412)
+        self.add("/zwgk/nb/gone.html", "<html><body><div class='err'>对不起，您访问的页面不存在或已删除！"
+                 "</div><a href='/'>返回首页</a></body></html>".encode("gb18030"), "text/html; charset=gb18030")
+        pages = [links[i:i + 2] for i in range(0, len(links), 2)]
+        for index, chunk in enumerate(pages):
+            name = "list.html" if index == 0 else f"list_{index + 1}.html"
+            items = "".join(f"<li><a href='{p}'>{html.escape(t)}</a><span>{d}</span></li>" for p, t, d in chunk)
+            pager = "".join(f"<a href='{'list.html' if i == 0 else f'list_{i + 1}.html'}'>{i + 1}</a> "
+                            for i in range(len(pages)) if i != index)
+            if index + 1 < len(pages):
+                pager += f"<a href='list_{index + 2}.html'>下一页</a> <a href='list_{len(pages)}.html'>尾页</a>"
+            self.add(f"/zwgk/nb/{name}", f"<html><head><title>年报</title></head><body><ul class='list'>{items}"
+                     f"</ul><div class='pager'>{pager}</div></body></html>".encode("gb18030"),
+                     "text/html; charset=gb18030")
+        self.add("/index.html", "<html><body><a href='/zwgk/index.html'>政府信息公开</a>"
+                 "<a href='/news/index.html'>新闻动态</a></body></html>")
+        self.add("/zwgk/index.html", "<html><body><ul><li><a href='/zwgk/zn.html'>政府信息公开指南</a></li>"
+                 "<li><a href='/zwgk/nb/list.html'>政府信息公开年报</a></li></ul></body></html>")
+        return self
+
+    def serve(self):
+        server = super().serve()
+        host = self.base.split("//", 1)[1]
+        for path, body in self.pages:
+            self.add(path, body.replace("{host}", host).encode("gb18030"), "text/html; charset=gb18030")
+        return server
+
+
+# --- a list only a browser draws -----------------------------------------------------------
+
+
+class BrowserPortal(Portal):
+    """/nb/index.html: the list is drawn by script from data in the page, three to a
+    page, with a 下一页 button that has no URL."""
+
+    SAMPLES = ["seed-000", "seed-003", "variant-002", "variant-004"]
+
+    def build(self):
+        items = []
+        for number, name in enumerate(self.SAMPLES, start=1):
+            sample = sample_named(name)
+            path = f"/nb/detail/{number}.html"
+            self.add(path, page_html(styled(name, "trs"), [(f"/nb/files/{number}.pdf", "附件.pdf")]))
+            self.add(f"/nb/files/{number}.pdf", corpus_file(name, "report.pdf"), PDF)
+            items.append({"t": sample.title, "u": path, "d": sample.metadata.get("发布时间", "")})
+            self.reports.append({"name": name, "path": path, "attachments": [f"/nb/files/{number}.pdf"]})
+        self.add("/nb/index.html", """<!DOCTYPE html><html><head><meta charset="utf-8"><title>年报</title></head>
+<body><ul id="list"></ul><div id="pager"><span id="next" class="btn">下一页</span></div>
+<script>
+var data = """ + json.dumps(items, ensure_ascii=False) + """;
+var page = 0, size = 3;
+function render() {
+  var list = document.getElementById('list');
+  list.innerHTML = '';
+  data.slice(page * size, page * size + size).forEach(function (item) {
+    var li = document.createElement('li');
+    li.innerHTML = '<a href="' + item.u + '">' + item.t + '</a><span>' + item.d + '</span>';
+    list.appendChild(li);
+  });
+  document.getElementById('next').style.display = (page + 1) * size < data.length ? '' : 'none';
+}
+document.getElementById('next').addEventListener('click', function () { page += 1; render(); });
+render();
+</script></body></html>""")
+        return self
+
+
+def serve(portal_class):
+    portal = portal_class().build()
+    server = portal.serve()
+    return portal, server
