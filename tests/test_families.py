@@ -251,3 +251,53 @@ def test_registry_pins_a_family_and_the_browser(tmp_path):
     assert first.family == "gkmlpt" and first.source == {"name": "甲", "province": "广东省",
                                                          "city": "某市", "county": None}
     assert second.browser and spider.listing_request(second).meta["playwright"] is True
+
+
+def test_a_registry_crawl_carries_each_source_s_region(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    hanweb, hanweb_server = portals.serve(portals.HanwebPortal)
+    plain, plain_server = portals.serve(portals.PlainPortal)
+    registry = tmp_path / "sources.yaml"
+    registry.write_text(
+        "sources:\n"
+        f"  - name: 示例市人民政府\n    region: {{province: 江苏省, city: 示例市}}\n"
+        f"    listing: {hanweb.base}/col/col1234/index.html?uid=5678&pageNum=1\n    family: hanweb\n"
+        f"  - name: 示例县人民政府\n    region: {{province: 山东省, city: 烟台市, county: 示例县}}\n"
+        f"    home: {plain.base}/index.html\n", encoding="utf-8")
+    db = tmp_path / "archive.db"
+    run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a",
+                          f"registry={registry}", "-s", f"ARCHIVE_DB={db}", "-s", "DOWNLOAD_DELAY=0",
+                          "-s", "AUTOTHROTTLE_ENABLED=False"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    hanweb_server.shutdown()
+    plain_server.shutdown()
+    assert run.returncode == 0, run.stderr[-2000:]
+    regions = {(r["source"], r["province"], r["city"], r["county"]): r["n"] for r in rows(
+        db, "select source, province, city, county, count(*) n from reports group by 1, 2, 3, 4")}
+    assert regions == {("示例市人民政府", "江苏省", "示例市", None): len(hanweb.reports),
+                       ("示例县人民政府", "山东省", "烟台市", "示例县"): len(plain.reports)}
+
+
+def test_plain_pagination_by_query_parameter():
+    page = ("<ul><li><a href='/nb/1.html'>甲街道2021年政府信息公开工作年度报告</a></li></ul>"
+            "<div><a href='?page=2'>2</a><a href='?page=3'>3</a><a href='?page=2'>下一页</a></div>")
+    outputs = list(FAMILIES["plain"].start(html_response("http://a.gov.cn/nb/list?page=1", page.encode()), page))
+    assert [o.url for o in outputs if not isinstance(o, str)] == ["http://a.gov.cn/nb/1.html"]
+    assert [o for o in outputs if isinstance(o, str)] == ["http://a.gov.cn/nb/list?page=2",
+                                                          "http://a.gov.cn/nb/list?page=3"]
+
+
+def test_attachments_on_a_host_the_registry_allows():
+    from parsel import Selector
+
+    from crawler.links import attachment_links
+
+    page = Selector(text="<a href='https://files.cdn.example.com/nb/1.pdf'>年报.pdf</a>"
+                         "<a href='https://other.example.net/2.pdf'>2.pdf</a>")
+    assert attachment_links(page, "http://www.a.gov.cn/nb/t1.html") == {}
+    assert attachment_links(page, "http://www.a.gov.cn/nb/t1.html", ("files.cdn.example.com",)) == {
+        "https://files.cdn.example.com/nb/1.pdf": "年报.pdf"}
