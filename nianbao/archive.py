@@ -19,6 +19,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .figures import HEADLINE, body_of, headline
+from .search import COLUMNS, FTS_TABLE, index_row
+
 DEFAULT_DB = "archive.db"
 
 # table -> columns (name: type), primary key, foreign keys, indexes. Column order is
@@ -62,7 +65,7 @@ SCHEMA: dict[str, dict] = {
     },
     "checks": {
         "columns": {"report_url": str, "rule": str, "tbl": str, "scope": str, "ok": int,
-                    "detail": str},
+                    "detail": str, "cells": str},
         "pk": ("report_url", "rule", "scope"),
         "foreign_keys": [("report_url", "reports", "url")],
         "indexes": [["ok"]],
@@ -71,6 +74,19 @@ SCHEMA: dict[str, dict] = {
         "columns": {"report_url": str, "number": str, "title": str, "text": str},
         "pk": ("report_url", "number"),
         "foreign_keys": [("report_url", "reports", "url")],
+    },
+    # one row per report, its headline figures as columns (nianbao/figures.py), Chinese
+    # names: the table journalists facet, sort and export
+    "figures": {
+        "columns": {
+            "年报": str, "标题": str, "年度": int, "模板": str, "发布机构": str, "发布时间": str,
+            "省": str, "市": str, "县": str,
+            **{name: int for name in HEADLINE},
+            "勾稽关系成立": int, "不成立条数": int,
+        },
+        "pk": "年报",
+        "foreign_keys": [("年报", "reports", "url")],
+        "indexes": [["年度"], ["发布机构"], ["省", "市", "县"]],
     },
     "crawl_runs": {
         "columns": {
@@ -88,6 +104,20 @@ SCHEMA: dict[str, dict] = {
         "indexes": [["run_id"], ["stage"]],
     },
 }
+
+
+def figures_row(record: "ReportRecord") -> dict:
+    """The report's row of `figures`: who, when, where, and its headline figures."""
+    fields = record.fields
+    return {
+        "年报": record.url, "标题": fields.get("title"), "年度": fields.get("year"),
+        "模板": fields.get("template"),
+        "发布机构": body_of(fields.get("publisher"), fields.get("title")),
+        "发布时间": fields.get("published"),
+        "省": fields.get("province"), "市": fields.get("city"), "县": fields.get("county"),
+        **headline(record.cells),
+        "勾稽关系成立": fields.get("checks_ok"), "不成立条数": fields.get("checks_failed"),
+    }
 
 
 def now() -> str:
@@ -125,7 +155,10 @@ class ContentStore:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create or bring up to date every table of SCHEMA (new columns are added)."""
+    """Create or bring up to date every table of SCHEMA (new columns are added), and the
+    full-text index."""
+    db.execute(f"create virtual table if not exists [{FTS_TABLE}] using fts5("
+               f"{', '.join(COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0')")
     for name, spec in SCHEMA.items():
         table = db.table(name)
         if not table.exists():
@@ -258,6 +291,12 @@ class Archive:
             self.db.table("sections").insert_all(
                 ({"report_url": record.url, **section} for section in record.sections),
                 pk=SCHEMA["sections"]["pk"], replace=True)
+            self.db.table("figures").upsert(figures_row(record), pk="年报")
+            rowid = self.db.execute("select rowid from reports where url = ?", [record.url]).fetchone()[0]
+            self.db.execute(f"delete from [{FTS_TABLE}] where rowid = ?", [rowid])
+            search = index_row(record.fields.get("title"), record.fields.get("text"))
+            self.db.execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(search)}) values "
+                            f"(?, {', '.join('?' * len(search))})", [rowid, *search.values()])
 
     def documents_of(self, report_url: str) -> list[dict]:
         return list(self.db.query(

@@ -95,7 +95,8 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
              for row, columns in rows.items() for column, value in columns.items()]
     check_rows = [{"rule": c["rule"], "tbl": c["table"],
                    "scope": c.get("row") or c.get("column") or "", "ok": int(c["ok"]),
-                   "detail": c["detail"]} for c in checks]
+                   "detail": c["detail"], "cells": json.dumps(c.get("cells", []), ensure_ascii=False)}
+                  for c in checks]
     return ReportRecord(url, fields, cells, check_rows, (best or {}).get("sections", []))
 
 

@@ -116,31 +116,38 @@ def serve(db, host, port):
               help="Publish the archive with Datasette after the crawl.")
 def demo(db, port, portal_port, serve):
     """Serve the bundled demo portal, crawl it, parse it, and publish the archive."""
+    import yaml
+
     from .crawl import run_crawl
     from .demo.server import serve_portal
-    from .demo.site import LISTING_PATH, build_site
+    from .demo.site import LISTING_PATH, PORTAL_REGION, build_site
     from .publish import serve as publish
 
-    site = Path(tempfile.mkdtemp(prefix="nianbao-demo-portal-"))
-    manifest = build_site(site)
-    server, base = serve_portal(site, port=portal_port)
-    listing = base + LISTING_PATH
-    click.echo(f"demo portal ({manifest['portal']}, {len(manifest['reports'])} reports) "
-               f"at {listing}")
-    click.echo(f"crawling it into {db} …")
-    code = run_crawl(db, urls=[listing],
-                     settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
-    _report_run(db)
-    if code:
-        raise click.ClickException(f"the crawl failed (exit code {code})")
-    if not serve:
-        server.shutdown()
-        return
-    click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C stops it)")
-    try:
-        publish(db, "127.0.0.1", port)
-    finally:
-        server.shutdown()
+    with tempfile.TemporaryDirectory(prefix="nianbao-demo-portal-") as folder:
+        site = Path(folder)
+        manifest = build_site(site)
+        server, base = serve_portal(site, port=portal_port)
+        try:
+            listing = base + LISTING_PATH
+            click.echo(f"demo portal ({manifest['portal']}, {len(manifest['reports'])} reports) "
+                       f"at {listing}")
+            # the portal goes through a registry entry, as a user's portal would, so that
+            # its reports carry a region
+            registry = site / "sources.yaml"
+            registry.write_text(yaml.safe_dump({"sources": [{
+                "name": manifest["portal"], "region": PORTAL_REGION, "listing": listing,
+                "verified": True}]}, allow_unicode=True), encoding="utf-8")
+            click.echo(f"crawling it into {db} …")
+            code = run_crawl(db, registry=registry,
+                             settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
+            _report_run(db)
+            if code:
+                raise click.ClickException(f"the crawl failed (exit code {code})")
+            if serve:
+                click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C stops it)")
+                publish(db, "127.0.0.1", port)
+        finally:
+            server.shutdown()
 
 
 @main.command()

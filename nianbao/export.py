@@ -6,6 +6,10 @@ import csv
 import io
 
 from .archive import open_archive
+from .search import match_expression, reports_matching
+
+# how a table names the report a row belongs to, for --search
+_REPORT_COLUMNS = ("report_url", "年报")
 
 # UTF-8 with a byte order mark: Excel in a zh-CN locale reads the Chinese right
 EXCEL_ENCODING = "utf-8-sig"
@@ -14,7 +18,7 @@ EXCEL_ENCODING = "utf-8-sig"
 def export_rows(db, table: str, filters: dict[str, str], search: str | None = None,
                 columns: list[str] | None = None, limit: int | None = None):
     """(column names, rows) of `table` where every filter column equals its value and,
-    with `search`, the title or text contains it."""
+    with `search`, its report's title or text holds every term (as the site's search)."""
     database = open_archive(db)
     if not (database.table(table).exists() or table in database.view_names()):
         raise ValueError(f"no table or view named {table!r} (have: "
@@ -27,11 +31,15 @@ def export_rows(db, table: str, filters: dict[str, str], search: str | None = No
     where = [f"[{c}] = :f{i}" for i, c in enumerate(filters)]
     params = {f"f{i}": v for i, v in enumerate(filters.values())}
     if search:
-        searchable = [c for c in ("title", "text") if c in known]
-        if not searchable:
-            raise ValueError(f"{table} has no title or text to search")
-        where.append("(" + " or ".join(f"instr([{c}], :search) > 0" for c in searchable) + ")")
-        params["search"] = search
+        if table == "reports":
+            where.append(f"rowid in ({reports_matching('search')})")
+        else:
+            column = next((c for c in _REPORT_COLUMNS if c in known), None)
+            if column is None:
+                raise ValueError(f"{table} rows do not belong to a report: no search")
+            where.append(f"[{column}] in (select url from reports where rowid in "
+                         f"({reports_matching('search')}))")
+        params["search"] = match_expression(search)
     sql = f"select {', '.join(f'[{c}]' for c in selected)} from [{table}]"
     if where:
         sql += " where " + " and ".join(where)

@@ -19,6 +19,8 @@ SETTINGS = {
     "default_page_size": 50,
     "allow_download": False,   # the whole database file is not a download
     "facet_time_limit_ms": 500,
+    # a report's full text stays readable on its own page, not in every table row
+    "truncate_cells_html": 160,
 }
 # the database the configuration describes; any archive file is published under its own
 # name (archive.db -> /archive), so the description is moved to that name

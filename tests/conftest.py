@@ -83,3 +83,44 @@ def archive_copy(crawled_demo, tmp_path):
     shutil.copyfile(crawled_demo.db, db)
     shutil.copytree(files_dir(crawled_demo.db), files_dir(db))
     return db
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory):
+    """The archive the README's main job makes: `nianbao demo`, without serving it."""
+    from click.testing import CliRunner
+
+    from nianbao.cli import main
+
+    db = tmp_path_factory.mktemp("demo") / "archive.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture(scope="session")
+def published(demo_archive):
+    """The demo archive published by Datasette on 127.0.0.1 (a real server, for a browser)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from nianbao.publish import datasette_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = datasette_app(demo_archive)
+    server = uvicorn.Server(uvicorn.Config(app.app(), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="datasette", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "Datasette did not start"
+        time.sleep(0.05)
+    yield SimpleNamespace(base=f"http://127.0.0.1:{port}", db=demo_archive)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -50,6 +50,18 @@ def test_export_writes_excel_friendly_csv(crawled_demo, tmp_path):
     assert len(rows) == 1 + 5 and all("2021年" in row[0] for row in rows[1:])  # five of 2021
 
 
+def test_export_filters_figures_by_year_and_search(demo_archive, tmp_path):
+    out = tmp_path / "figures.csv"
+    result = CliRunner().invoke(main, ["export", "--db", str(demo_archive), "--table", "figures",
+                                       "--where", "年度=2021", "--search", "舆情",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    # the two 2021 reports that write about 舆情 (public opinion), one of them a PDF
+    assert sorted(row["发布机构"] for row in rows) == ["世纪街道", "跃进街道办事处"]
+    assert {row["年度"] for row in rows} == {"2021"} and "新收申请" in rows[0]
+
+
 def test_export_refuses_unknown_columns(crawled_demo):
     result = CliRunner().invoke(main, ["export", "--db", str(crawled_demo.db), "--where", "nope=1"])
     assert result.exit_code == 1 and "no column 'nope'" in result.output

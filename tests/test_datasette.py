@@ -1,22 +1,53 @@
-"""The published archive, through Datasette's own test client."""
+"""The published archive, through Datasette's own test client: pages, saved queries, the
+archive route, search, charts and exports, over the archive `nianbao demo` makes."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import hashlib
+import io
+import json
+import re
+import sqlite3
+import unicodedata
+from urllib.parse import quote
 
 import pytest
+from datasette.utils import tilde_encode
 
 from nianbao.publish import datasette_app
 
+BOM = "\ufeff".encode("utf-8")
+
 
 @pytest.fixture(scope="module")
-def get(crawled_demo):
-    app = datasette_app(crawled_demo.db)
+def get(demo_archive):
+    app = datasette_app(demo_archive)
 
     def fetch(path: str):
         return asyncio.run(app.client.get(path))
 
     return fetch
+
+
+def rows_of(get, path: str) -> list[dict]:
+    """The rows a page shows, through its JSON."""
+    page, _, query = path.partition("?")
+    if not page.endswith(".json"):
+        page += ".json"
+    response = get(f"{page}?{query}&_shape=array")
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def report_urls(db, where: str = "1", params=()) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        return [row[0] for row in connection.execute(
+            f"select url from reports where {where} order by url", params)]
+
+
+# --- pages and metadata ----------------------------------------------------------------------
 
 
 def test_home_page_names_the_archive(get):
@@ -30,22 +61,273 @@ def test_reports_table_has_its_chinese_title(get):
     assert response.status_code == 200
     assert "年报 (reports)" in response.text
     assert "芝罘区只楚街道办事处2020年政府信息公开工作年度报告" in response.text
+    # the full text is left out of the list, not out of the data
+    assert 'class="col-text' not in response.text and "列表中不显示 text" in response.text
 
 
-def test_every_table_is_described(get, crawled_demo):
+def test_every_table_is_described(demo_archive):
     from nianbao.archive import SCHEMA
     from nianbao.publish import metadata_for
 
-    tables = metadata_for(crawled_demo.db)["databases"]["archive"]["tables"]
+    tables = metadata_for(demo_archive)["databases"]["archive"]["tables"]
     for name, spec in SCHEMA.items():
         assert tables[name]["title"] and tables[name]["description"], name
         assert set(spec["columns"]) <= set(tables[name]["columns"]), name
+
+
+def test_about_page_explains_templates_and_checks(get):
+    response = get("/about")
+    assert response.status_code == 200
+    for words in ("两种表格模板", "勾稽关系", "2021 版", "/archive/checks_failed"):
+        assert words in response.text
+    assert 'href="/about"' in get("/").text  # the menu and the footer link to it
+
+
+def test_search_tables_are_hidden(get):
+    listed = get("/archive.json").json()
+    visible = {t["name"] for t in listed["tables"] if not t["hidden"]}
+    assert "figures" in visible and not any(name.startswith("reports_fts") for name in visible)
+
+
+# --- one row per report, figures as columns ----------------------------------------------------
+
+
+def test_figures_have_one_row_per_report_with_region_and_default_facets(get, demo_archive):
+    response = get("/archive/figures.json?_shape=objects")
+    data = response.json()
+    assert len(data["rows"]) == len(report_urls(demo_archive))
+    facets = data["facet_results"]
+    assert {"年度", "模板", "发布机构", "省", "市", "县"} <= set(facets)
+    assert {v["value"] for v in facets["年度"]["results"]} == {2020, 2021, 2022}
+    assert [v["value"] for v in facets["县"]["results"]] == ["示例区"]
+    kykou = [r for r in data["rows"] if r["发布机构"] == "张店区人民政府科苑街道办事处" and r["年度"] == 2021]
+    assert len(kykou) == 1
+    row = kykou[0]
+    # the 2021 report's printed figures (seed 003's variant): summed groups, and the
+    # 行政复议 check that does not add up
+    assert (row["新收申请"], row["予以公开"], row["不予公开"], row["行政复议"]) == (728, 112, 175, 20)
+    assert row["勾稽关系成立"] == 0 and row["不成立条数"] == 1
+
+
+def test_a_report_with_no_page_names_its_body_from_the_title(get):
+    rows = rows_of(get, "/archive/figures?模板=2019&年度=2021&发布机构=跃进街道办事处")
+    assert len(rows) == 1 and rows[0]["年报"].endswith(".pdf")
+
+
+# --- saved queries ---------------------------------------------------------------------------
+
+
+def test_checks_failed_lists_the_rule_and_the_figures(get):
+    rows = rows_of(get, "/archive/checks_failed")
+    assert len(rows) == 1
+    assert rows[0]["发布机构"] == "张店区人民政府科苑街道办事处" and rows[0]["检查范围"] == "行政复议"
+    assert rows[0]["代入的数字"] == "20 ≠ 0+9+1+7=17"
+
+
+def test_requests_ranked_by_year(get):
+    rows = rows_of(get, "/archive/requests_ranked?年度=2021")
+    assert [(r["名次"], r["发布机构"], r["新收申请"]) for r in rows[:3]] == [
+        (1, "跃进街道办事处", 900), (2, "张店区人民政府科苑街道办事处", 728),
+        (3, "芝罘区只楚街道办事处", 722)]
+    assert {r["年度"] for r in rows_of(get, "/archive/requests_ranked")} == {2020, 2021, 2022}
+
+
+def test_year_on_year_pairs_a_body_with_its_previous_year(get):
+    rows = rows_of(get, "/archive/year_on_year?发布机构=跃进")
+    change = {r["年度"]: (r["上年新收申请"], r["新收申请"], r["新收申请变化"], r["变化百分比"])
+              for r in rows}
+    assert change == {2021: (0, 900, 900, None), 2022: (900, 768, -132, -14.7)}
+
+
+def test_secrets_and_stability_grounds(get, demo_archive):
+    rows = rows_of(get, "/archive/secrets_and_stability")
+    assert rows and all((r["国家秘密"] or 0) + (r["三安全一稳定"] or 0) > 0 for r in rows)
+    with sqlite3.connect(demo_archive) as connection:
+        expected = {url for (url,) in connection.execute(
+            "select distinct report_url from cells where tbl = 'applications' and col = '总计' "
+            "and row in ('三.三.1', '三.三.3') and value > 0")}
+    assert {r["年报"] for r in rows} == expected
+
+
+def test_refusals_by_reason_adds_up_to_the_figures(get):
+    reasons = ["国家秘密", "法律法规禁止", "三安全一稳定", "第三方权益", "内部事务", "过程性信息",
+               "行政执法案卷", "行政查询事项"]
+    figures = {r["年报"]: r["不予公开"] for r in rows_of(get, "/archive/figures?_size=max")}
+    for row in rows_of(get, "/archive/refusals_by_reason"):
+        assert sum(row[name] for name in reasons) == figures[row["年报"]], row["年报"]
+
+
+def test_saved_queries_link_reports_to_their_page(get):
+    html = get("/archive/checks_failed").text
+    assert re.search(r'<a href="/archive/reports/http~3A[^"]+">年报页面</a>', html)
+
+
+# --- search --------------------------------------------------------------------------------
+
+# (query, reports expected): one-, two- and longer terms, several terms, none
+SEARCHES = [
+    ("秦", 2), ("复", 11), ("复议", 11), ("只楚", 2), ("咨询", 5), ("天水郡", 2),
+    ("依申请公开", 11), ("三安全一稳定", 8), ("申请 只楚", 2), ("芝罘 2021", 1), ("核电站", 0),
+]
+
+
+def _normal(text: str | None) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "").lower())
+
+
+@pytest.mark.parametrize("query,expected", SEARCHES)
+def test_search_finds_every_report_holding_the_terms(get, demo_archive, query, expected):
+    rows = rows_of(get, f"/archive/reports.json?_search={query}&_size=max&_col=title")
+    with sqlite3.connect(demo_archive) as connection:
+        truth = {url for url, title, text in connection.execute("select url, title, text from reports")
+                 if all(_normal(term) in _normal(title) + "|" + _normal(text) for term in query.split())}
+    assert {r["url"] for r in rows} == truth
+    assert len(truth) == expected
+
+
+def test_ranked_search_puts_title_matches_first(get):
+    rows = rows_of(get, "/archive/search?检索词=天水郡")
+    assert [r["标题"][:8] for r in rows] == ["秦州区天水郡街道"] * 2
+    rows = rows_of(get, "/archive/search?检索词=街道")
+    assert all("街道" in r["标题"] for r in rows)
+    scores = [r["相关度"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert "咨询" in rows_of(get, "/archive/search?检索词=咨询")[0]["摘录"]
+
+
+def test_search_page_explains_itself_and_links_the_ranking(get):
+    html = get("/archive/reports?_search=复议").text
+    assert "全文包含" in html and "/archive/search?检索词=%E5%A4%8D%E8%AE%AE" in html
+
+
+# --- the report page and the archived copies ---------------------------------------------------
+
+
+def _failing_report(demo_archive) -> str:
+    return report_urls(demo_archive, "checks_ok = 0")[0]
+
+
+def test_report_page_lays_out_the_tables_and_marks_failed_checks(get, demo_archive):
+    html = get("/archive/reports/" + tilde_encode(_failing_report(demo_archive))).text
+    for title in ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+                  "四、政府信息公开行政复议、行政诉讼情况", "存档副本", "原文网址"):
+        assert title in html
+    # the five 行政复议 cells of the failing rule, and no other
+    assert len(re.findall(r'<td[^>]*class="[^"]*\bfailed\b', html)) == 5
+    assert "20 ≠ 0+9+1+7=17" in html
+
+
+def test_report_page_links_every_archived_copy(get, demo_archive):
+    url = report_urls(demo_archive, "url like '%t20220119_1009.html'")[0]
+    html = get("/archive/reports/" + tilde_encode(url)).text
+    with sqlite3.connect(demo_archive) as connection:
+        digests = [d for (d,) in connection.execute(
+            "select sha256 from documents where report_url = ?", [url])]
+    assert len(digests) == 3
+    for digest in digests:
+        assert f"/-/archive/{digest}" in html
+
+
+def _document(demo_archive, kind: str) -> dict:
+    with sqlite3.connect(demo_archive) as connection:
+        connection.row_factory = sqlite3.Row
+        return dict(connection.execute(
+            "select * from documents where kind = ? order by filename is null limit 1", [kind]).fetchone())
+
+
+def test_archived_pdf_is_served_with_its_type_and_name(get, demo_archive):
+    document = _document(demo_archive, "pdf")
+    response = get(f"/-/archive/{document['sha256']}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(response.content).hexdigest() == document["sha256"]
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("inline;")
+    assert "filename*=UTF-8''" + quote(document["filename"]) in disposition
+    download = get(f"/-/archive/{document['sha256']}?download=1")
+    assert download.headers["content-disposition"].startswith("attachment;")
+
+
+def test_archived_html_cannot_run_script_in_the_archive_origin(get, demo_archive):
+    document = _document(demo_archive, "html")
+    response = get(f"/-/archive/{document['sha256']}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    policy = response.headers["content-security-policy"]
+    assert policy.startswith("sandbox") and "script-src" not in policy and "default-src 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", [
+    "/-/archive/" + "0" * 64,                       # not in the archive
+    "/-/archive/../archive.db",                     # traversal
+    "/-/archive/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/-/archive/" + "A" * 64,                       # not a lower-case hex digest
+    "/-/archive/" + "0" * 63,
+])
+def test_archive_route_serves_only_stored_digests(get, path):
+    response = get(path)
+    assert response.status_code in (302, 404)   # Datasette redirects some odd paths
+    assert b"root:" not in response.content and b"SQLite format" not in response.content
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+
+def test_charts_page_draws_requests_and_outcomes_by_year(get):
+    html = get("/charts").text
+    data = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>',
+                                html, re.S).group(1))
+    assert [row["年度"] for row in data] == [2020, 2021, 2022]
+    assert data[1]["新收申请"] == 2350 and data[1]["年报数"] == 5
+    for script in ("vega-6.2.0.min.js", "vega-lite-6.4.0.min.js", "vega-embed-7.1.0.min.js"):
+        assert f"/static/vendor/{script}" in html
+        assert get(f"/static/vendor/{script}").status_code == 200
+
+
+def test_charts_follow_the_filter(get):
+    html = get("/charts?发布机构=跃进街道办事处").text
+    data = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S).group(1))
+    assert [(row["年度"], row["新收申请"]) for row in data] == [(2020, 0), (2021, 900), (2022, 768)]
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+def test_filtered_csv_opens_in_excel(get):
+    response = get("/archive/figures.csv?年度=2021&_size=max")
+    assert response.status_code == 200 and response.content.startswith(BOM)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 5 and {"年度", "新收申请", "发布机构"} <= set(rows[0])
+    download = get("/archive/figures.csv?年度=2021&_dl=1")
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert download.content.startswith(BOM)
+
+
+def test_saved_query_exports_csv_and_json(get):
+    response = get("/archive/requests_ranked.csv?年度=2022")
+    assert response.content.startswith(BOM) and "名次" in response.content.decode("utf-8-sig")
+    assert len(rows_of(get, "/archive/requests_ranked.json?年度=2022")) == 3
+
+
+def test_search_results_export(get):
+    response = get("/archive/reports.csv?_search=只楚&_col=title")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 3 and all("只楚" in line for line in lines[1:])
+
+
+# --- safe publication ----------------------------------------------------------------------------
 
 
 def test_the_archive_is_published_read_only(get):
     response = get("/archive/-/query?sql=delete+from+reports")
     assert response.status_code == 400
     assert get("/archive.db").status_code in (403, 404)
+
+
+def test_a_runaway_query_is_stopped(get):
+    sql = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
+    response = get("/archive.json?sql=" + quote(sql))
+    assert response.status_code == 400 and "too long" in response.json()["error"]
 
 
 def test_any_archive_file_gets_the_description(archive_copy, tmp_path):

@@ -82,7 +82,7 @@ def test_a_review_total_that_does_not_add_up_is_kept_as_printed():
     review = report["tables"]["review_litigation"]["行政复议"]
     assert review == {"结果维持": 10, "结果纠正": 1, "其他结果": 0, "尚未审结": 0, "总计": 0}
     (check,) = [c for c in report["checks"] if c.get("row") == "行政复议"]
-    assert check["ok"] is False and check["detail"] == "0=0 ≠ 10+1+0+0=11"
+    assert check["ok"] is False and check["detail"] == "0 ≠ 10+1+0+0=11"
 
 
 # --- bad input ------------------------------------------------------------------------------

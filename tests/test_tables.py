@@ -84,7 +84,8 @@ def test_checks_spell_out_the_figures():
         "行政复议": {"结果维持": 10, "结果纠正": 1, "其他结果": 0, "尚未审结": 0, "总计": 0}}}
     (check,) = run_checks(tables)
     assert check == {"rule": "总计=维持+纠正+其他+尚未审结", "table": "review_litigation",
-                     "row": "行政复议", "ok": False, "detail": "0=0 ≠ 10+1+0+0=11"}
+                     "row": "行政复议", "ok": False, "detail": "0 ≠ 10+1+0+0=11",
+                     "cells": [["行政复议", c] for c in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")]}
 
 
 def test_the_national_template_has_tables_but_no_figures():

@@ -22,6 +22,8 @@ from pathlib import Path
 from ..samples.render import page_html, samples
 
 PORTAL_NAME = "示例区人民政府"
+# where the demo portal's body sits (its registry entry's region)
+PORTAL_REGION = {"province": "示例省", "city": "示例市", "county": "示例区"}
 COLUMN = "/xxgk/zfxxgknb/"
 LISTING_PATH = COLUMN + "index.html"
 PER_PAGE = 4

@@ -262,6 +262,8 @@ class Cell:
     text: str
     rowspan: int = 1
     colspan: int = 1
+    # (table, row, column) of a figure's cell; None for labels
+    key: tuple | None = None
 
 
 def _figure(value) -> str:
@@ -294,8 +296,8 @@ def active_layout(sample: Sample) -> list[list[Cell]]:
                                          for c, s in zip(columns, spans)])
         for row in block["rows"]:
             rows.append([Cell(_printed(sample.template, row, messy))]
-                        + [Cell(_cell(sample, "active_disclosure", row, c), colspan=s)
-                           for c, s in zip(columns, spans)])
+                        + [Cell(_cell(sample, "active_disclosure", row, c), colspan=s,
+                                key=("active_disclosure", row, c)) for c, s in zip(columns, spans)])
         rows += _spacer(sample, 4)
     return rows
 
@@ -311,7 +313,8 @@ def applications_layout(sample: Sample) -> list[list[Cell]]:
     apps = sample.tables["applications"]
 
     def figures(key):
-        return [Cell(_cell(sample, "applications", key, c)) for c in APPLICANTS]
+        return [Cell(_cell(sample, "applications", key, c), key=("applications", key, c))
+                for c in APPLICANTS]
 
     rows = [
         [Cell(TEMPLATE["applications"]["caption"], rowspan=3, colspan=3),
@@ -349,7 +352,8 @@ def review_layout(sample: Sample) -> list[list[Cell]]:
         [Cell(c, rowspan=2) for c in results] + [Cell("未经复议直接起诉", colspan=5),
                                                 Cell("复议后起诉", colspan=5)],
         [Cell(c) for c in results * 2],
-        [Cell(_cell(sample, "review_litigation", g, c)) for g in REVIEW_GROUPS for c in RESULTS],
+        [Cell(_cell(sample, "review_litigation", g, c), key=("review_litigation", g, c))
+         for g in REVIEW_GROUPS for c in RESULTS],
     ]
 
 

@@ -1,0 +1,92 @@
+"""A journalist's path through the published demo archive, in a real Chromium driven by
+Playwright: home page, search 复议, a facet, a report, its archived PDF, a filtered CSV.
+Screenshots and the downloaded files are kept in tests/artifacts/browser/."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import sqlite3
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+SHOTS = ARTIFACTS / "browser"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import Error, sync_playwright
+
+    from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
+        except Error as error:  # neither Debian's chromium nor Playwright's own browser
+            pytest.skip(f"no Chromium to drive: {error.message.splitlines()[0]}")
+        yield chromium
+        chromium.close()
+
+
+def test_search_facet_report_pdf_and_csv(browser, published):
+    page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+
+    page.goto(published.base + "/")
+    assert "政府信息公开工作年度报告档案" in page.content()
+    page.screenshot(path=SHOTS / "1-home.png", full_page=True)
+
+    page.fill("#start-search", "复议")
+    page.press("#start-search", "Enter")
+    page.wait_for_url("**/archive/reports?_search=*")
+    assert "全文包含" in page.content()
+    page.screenshot(path=SHOTS / "2-search.png")
+
+    page.click("#facet-year >> a:text-is('2021')")
+    page.wait_for_url("**year=2021*")
+    assert page.locator("table.rows-and-columns tbody tr").count() == 5
+    page.screenshot(path=SHOTS / "3-facet.png")
+
+    with sqlite3.connect(published.db) as connection:
+        report, digest, filename = connection.execute(
+            "select r.url, d.sha256, d.filename from reports r join documents d on d.report_url = r.url "
+            "where r.year = 2021 and d.kind = 'pdf' and r.url <> d.url order by r.url limit 1").fetchone()
+    page.click(f"td.col-url a:text-is('{report}')")
+    page.wait_for_selector("h2:text('存档副本')")
+    assert page.locator("table.report-table").count() == 3
+    page.screenshot(path=SHOTS / "4-report.png", full_page=True)
+
+    with page.expect_download() as pdf:
+        page.click(f"a[href$='/-/archive/{digest}?download=1']")
+    saved = SHOTS / "archived.pdf"
+    pdf.value.save_as(saved)
+    assert pdf.value.suggested_filename == filename
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == digest
+
+    page.go_back()
+    page.wait_for_url("**year=2021*")
+    page.check("input[name=_dl]")
+    with page.expect_download() as table:
+        page.click("#export input[type=submit]")
+    exported = SHOTS / "filtered.csv"
+    table.value.save_as(exported)
+    data = exported.read_bytes()
+    assert data.startswith("\ufeff".encode("utf-8"))
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == 5 and {row["year"] for row in rows} == {"2021"}
+    assert all("复议" in row["text"] for row in rows)
+    page.close()
+
+
+def test_charts_are_drawn(browser, published):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(published.base + "/charts")
+    for chart in ("#chart-requests", "#chart-outcomes", "#chart-review"):
+        page.wait_for_selector(f"{chart} svg .mark-rect, {chart} svg .mark-line, {chart} svg .mark-symbol")
+    page.screenshot(path=SHOTS / "5-charts.png", full_page=True)
+    page.close()

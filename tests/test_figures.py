@@ -1,0 +1,38 @@
+"""A report's headline figures: sums of the template's rows, never made up."""
+
+from __future__ import annotations
+
+from nianbao.figures import body_of, headline
+
+
+def cells(rows: dict) -> list[tuple]:
+    return [("applications", row, "总计", value) for row, value in rows.items()]
+
+
+def test_groups_are_summed_and_a_missing_part_leaves_the_figure_empty():
+    rows = {"一": 10, "三.一": 4, **{f"三.三.{n}": n for n in range(1, 9)},
+            "三.四.1": 1, "三.四.2": 1}                 # 三.四.3 missing
+    figures = headline(cells(rows))
+    assert figures["新收申请"] == 10 and figures["予以公开"] == 4
+    assert figures["不予公开"] == 36
+    assert figures["无法提供"] is None and figures["部分公开"] is None
+
+
+def test_other_handling_is_one_row_or_the_2021_templates_three():
+    assert headline(cells({"三.六": 5}))["其他处理"] == 5
+    assert headline(cells({"三.六.1": 1, "三.六.2": 2, "三.六.3": 3}))["其他处理"] == 6
+
+
+def test_litigation_adds_both_kinds_of_suit():
+    rows = [("review_litigation", "未经复议直接起诉", "总计", 3),
+            ("review_litigation", "复议后起诉", "总计", 4),
+            ("review_litigation", "未经复议直接起诉", "结果纠正", 1),
+            ("review_litigation", "复议后起诉", "结果纠正", 0)]
+    figures = headline(rows)
+    assert (figures["行政诉讼"], figures["诉讼纠正"]) == (7, 1)
+
+
+def test_a_body_is_its_publisher_or_the_one_its_title_names():
+    assert body_of("天水郡街道", "秦州区天水郡街道2021年政府信息公开工作年度报告") == "天水郡街道"
+    assert body_of(None, "跃进街道办事处2021 年政府信息公开工作年度报告") == "跃进街道办事处"
+    assert body_of(None, "政府信息公开工作年度报告") is None
