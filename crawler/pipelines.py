@@ -20,7 +20,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 import parsers
-from nianbao.archive import Archive, DocumentRecord, content_path, files_dir, now, sha256
+from nianbao.archive import (MEDIA_TYPES, Archive, DocumentRecord, content_path, files_dir,
+                             now, sha256)
 from nianbao.assemble import build_report, content_hash
 
 from .items import CrawlError, ReportPage
@@ -28,11 +29,8 @@ from .pages import blocked_reason
 
 logger = logging.getLogger(__name__)
 
-_KINDS = {"application/pdf": "pdf", "application/msword": "doc",
-          "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-          "application/vnd.ms-excel": "xls", "application/zip": "zip",
-          "application/x-rar-compressed": "rar", "application/vnd.ms-works": "wps",
-          "application/kswps": "wps", "text/html": "html", "application/xhtml+xml": "html"}
+# a server's media type -> the file's kind (the first kind naming it)
+_KINDS = {mime: kind for kind, mimes in reversed(MEDIA_TYPES.items()) for mime in mimes}
 _KNOWN_SUFFIXES = {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip", "rar", "7z", "ofd",
                    "html", "htm", "shtml", "txt", "rtf"}
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*([\w\-]+)'[^']*'([^;]+)", re.I)

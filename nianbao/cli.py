@@ -99,10 +99,16 @@ def reparse(db, outdated):
 @click.option("--port", default=8001, show_default=True, type=int)
 def serve(db, host, port):
     """Publish an archive with Datasette, read-only, with the project's configuration."""
+    from .publish import out_of_date
     from .publish import serve as publish
 
     if not Path(db).exists():
         raise click.ClickException(f"no archive at {db}")
+    missing = out_of_date(db)
+    if missing:
+        raise click.ClickException(
+            f"{db} was made by an older version (it lacks {', '.join(missing)}): run "
+            f"`nianbao reparse --db {db}` once, then serve it")
     click.echo(f"Datasette: http://{host}:{port}/  (Ctrl-C stops it)")
     publish(db, host, port)
 

@@ -70,3 +70,19 @@ def test_export_refuses_unknown_columns(crawled_demo):
 def test_reparse_needs_an_archive(tmp_path):
     result = CliRunner().invoke(main, ["reparse", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and "no archive" in result.output
+
+
+def test_serve_names_what_an_old_archive_lacks(archive_copy):
+    import sqlite3
+
+    with sqlite3.connect(archive_copy) as connection:
+        connection.execute("drop table figures")
+    result = CliRunner().invoke(main, ["serve", "--db", str(archive_copy)])
+    assert result.exit_code == 1
+    assert "lacks figures" in result.output and "nianbao reparse --db" in result.output
+    reparsed = CliRunner().invoke(main, ["reparse", "--db", str(archive_copy)])
+    assert reparsed.exit_code == 0, reparsed.output
+
+    from nianbao.publish import out_of_date
+
+    assert out_of_date(archive_copy) == []

@@ -18,19 +18,14 @@ from urllib.parse import quote
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils import tilde_decode, tilde_encode
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import AsgiFileDownload, Response
 from markupsafe import Markup, escape
 
-from nianbao.archive import ContentStore, files_dir
+from nianbao.archive import MEDIA_TYPES, ContentStore, files_dir
 from nianbao.search import FTS_TABLE, match_expression, reports_matching
 
 BOM = "\ufeff".encode("utf-8")
-_TYPES = {"pdf": "application/pdf", "html": "text/html", "doc": "application/msword",
-          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-          "wps": "application/kswps", "xls": "application/vnd.ms-excel",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-          "zip": "application/zip", "rar": "application/vnd.rar", "text": "text/plain"}
-_INLINE = {"pdf", "html", "text"}
+_INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
 TABLE_TITLES = {"active_disclosure": "二、主动公开政府信息情况",
                 "applications": "三、收到和处理政府信息公开申请情况",
                 "review_litigation": "四、政府信息公开行政复议、行政诉讼情况"}
@@ -84,7 +79,7 @@ def filters_from_request(request, database, table, datasette):
 
 def _disposition(kind: str, name: str, digest: str, download: bool) -> str:
     """Content-Disposition with the file's own name (RFC 5987) and an ASCII fallback."""
-    extension = kind if kind in _TYPES else "bin"
+    extension = kind if kind in MEDIA_TYPES else "bin"
     fallback = f"{digest[:12]}.{extension}"
     mode = "inline" if kind in _INLINE and not download else "attachment"
     return f"{mode}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name or fallback)}"
@@ -102,7 +97,7 @@ async def archived_copy(datasette, request):
         path = ContentStore(files_dir(db.path)).path(digest)
         if found and path.exists():
             kind = found["kind"] or "bin"
-            content_type = _TYPES.get(kind) or (found["content_type"] or "application/octet-stream")
+            content_type = MEDIA_TYPES[kind][0] if kind in MEDIA_TYPES else "application/octet-stream"
             charset = re.search(r"charset=([\w-]+)", found["content_type"] or "")
             if kind == "html" and charset:
                 content_type += f"; charset={charset.group(1)}"
@@ -115,7 +110,8 @@ async def archived_copy(datasette, request):
                 "Referrer-Policy": "no-referrer",
                 "Cache-Control": "public, max-age=31536000, immutable",
             }
-            return Response(path.read_bytes(), status=200, headers=headers, content_type=content_type)
+            # streamed from the store: a large PDF is not read into memory
+            return AsgiFileDownload(path, content_type=content_type, headers=headers)
     return Response.text("不在档案中 (not in the archive)", status=404)
 
 
