@@ -20,6 +20,8 @@ from . import __version__
 from .archive import DEFAULT_DB
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# the demo portal's port: fixed, so that the archive's report URLs stay the same between runs
+DEMO_PORTAL_PORT = 8002
 db_option = click.option("--db", default=DEFAULT_DB, show_default=True,
                          type=click.Path(dir_okay=False), help="The archive (SQLite file).")
 
@@ -116,8 +118,9 @@ def serve(db, host, port):
 @main.command()
 @db_option
 @click.option("--port", default=8001, show_default=True, type=int, help="Datasette's port.")
-@click.option("--portal-port", default=0, type=int,
-              help="The demo portal's port (default: any free one).")
+@click.option("--portal-port", default=DEMO_PORTAL_PORT, show_default=True, type=int,
+              help="The demo portal's port; the same port on every run keeps the reports' "
+                   "URLs, so that a second run adds nothing (0: any free port).")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Publish the archive with Datasette after the crawl.")
 def demo(db, port, portal_port, serve):
@@ -132,7 +135,12 @@ def demo(db, port, portal_port, serve):
     with tempfile.TemporaryDirectory(prefix="nianbao-demo-portal-") as folder:
         site = Path(folder)
         manifest = build_site(site)
-        server, base = serve_portal(site, port=portal_port)
+        try:
+            server, base = serve_portal(site, port=portal_port)
+        except OSError as error:
+            raise click.ClickException(
+                f"the demo portal cannot listen on port {portal_port} ({error.strerror}): "
+                "pass another with --portal-port") from None
         try:
             listing = base + LISTING_PATH
             click.echo(f"demo portal ({manifest['portal']}, {len(manifest['reports'])} reports) "

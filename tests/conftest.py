@@ -93,7 +93,7 @@ def demo_archive(tmp_path_factory):
     from nianbao.cli import main
 
     db = tmp_path_factory.mktemp("demo") / "archive.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--no-serve"])
+    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--no-serve", "--portal-port", "0"])
     assert result.exit_code == 0, result.output
     return db
 

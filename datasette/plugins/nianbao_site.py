@@ -26,9 +26,8 @@ from nianbao.search import FTS_TABLE, match_expression, reports_matching
 
 BOM = "\ufeff".encode("utf-8")
 _INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
-TABLE_TITLES = {"active_disclosure": "二、主动公开政府信息情况",
-                "applications": "三、收到和处理政府信息公开申请情况",
-                "review_litigation": "四、政府信息公开行政复议、行政诉讼情况"}
+# the contract's tables and the report's sections that print them
+TABLE_SECTIONS = {"active_disclosure": "二", "applications": "三", "review_litigation": "四"}
 
 
 # --- search ---------------------------------------------------------------------------
@@ -126,23 +125,23 @@ def register_routes():
 def _layout(report: dict, cells: list[dict], failed: set) -> list[dict]:
     """The three tables as the template prints them, each cell marked when a failed
     check counts it."""
-    from nianbao.samples.render import Sample, active_layout, applications_layout, review_layout
+    from nianbao.samples.render import LAYOUTS, SECTION_TITLES, Sample
 
     tables: dict = {}
     for cell in cells:
         tables.setdefault(cell["tbl"], {}).setdefault(cell["row"], {})[cell["col"]] = cell["value"]
     sample = Sample(name="", title=report["title"] or "", year=report["year"] or 0,
                     template=report["template"] or "2021", metadata={},
-                    tables={name: tables.get(name, {}) for name in TABLE_TITLES})
+                    tables={name: tables.get(name, {}) for name in TABLE_SECTIONS})
     layouts = []
-    for name, make in (("active_disclosure", active_layout), ("applications", applications_layout),
-                       ("review_litigation", review_layout)):
+    for name, section in TABLE_SECTIONS.items():
         if not tables.get(name):
             continue
+        make = LAYOUTS[section][0]
         rows = [[{"text": c.text, "rowspan": c.rowspan, "colspan": c.colspan,
                   "figure": c.key is not None, "failed": c.key in failed} for c in row]
                 for row in make(sample)]
-        layouts.append({"name": name, "title": TABLE_TITLES[name], "rows": rows})
+        layouts.append({"name": name, "title": SECTION_TITLES[section], "rows": rows})
     return layouts
 
 
@@ -176,11 +175,11 @@ CHART_FILTERS = ["省", "市", "县", "发布机构", "模板"]
 async def chart_data(datasette, database: str, request) -> tuple[list[dict], str]:
     """Per-year totals of the figures table, filtered by the page's ?省=…&发布机构=…"""
     chosen = {name: request.args.get(name) for name in CHART_FILTERS if request.args.get(name)}
-    where = " and ".join(f"[{name}] = :{i}" for i, name in enumerate(chosen)) or "1"
+    where = " and ".join(f"[{name}] = :f{i}" for i, name in enumerate(chosen)) or "1"
     sums = ", ".join(f"sum([{name}]) as [{name}]" for name in CHART_FIGURES)
     rows = await datasette.get_database(database).execute(
         f"select [年度], count(*) as [年报数], {sums} from figures where [年度] is not null and "
-        f"{where} group by [年度] order by [年度]", {str(i): v for i, v in enumerate(chosen.values())})
+        f"{where} group by [年度] order by [年度]", {f"f{i}": v for i, v in enumerate(chosen.values())})
     described = "，".join(f"{k}：{v}" for k, v in chosen.items()) or "全部年报"
     return [dict(row) for row in rows], described
 
