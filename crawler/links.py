@@ -47,6 +47,22 @@ def same_site(url: str, other: str, allowed_hosts: tuple[str, ...] = ()) -> bool
     return site_of(url) == site_of(other) or host in allowed_hosts
 
 
+_NOT_FOLLOWED = ("javascript:", "mailto:", "#")
+
+
+def followable(href: str | None) -> bool:
+    """A link to another page: not a script, a mail address or a place in this page."""
+    return bool(href and href.strip()) and not href.strip().startswith(_NOT_FOLLOWED)
+
+
+def anchors(page, base_url: str):
+    """(href, absolute URL, element) for each followable link of a page (a parsel Selector)."""
+    for link in page.css("a[href]"):
+        href = link.attrib["href"].strip()
+        if followable(href):
+            yield href, urljoin(base_url, href), link
+
+
 def _link_text(link) -> str:
     title = link.attrib.get("title") or ""
     text = re.sub(r"\s+", "", "".join(link.css("::text").getall()))
@@ -77,11 +93,7 @@ def report_links(page, base_url: str) -> list[tuple[str, dict]]:
     words = selectors()["report_links"]["title_words"]
     compiled = _compiled()
     found: dict[str, dict] = {}
-    for link in page.css("a[href]"):
-        href = link.attrib["href"].strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
-            continue
-        url = urljoin(base_url, href)
+    for href, url, link in anchors(page, base_url):
         if url.split("#")[0] == base_url.split("#")[0]:
             continue
         text = _link_text(link)
@@ -105,18 +117,14 @@ def attachment_links(page, base_url: str, allowed_hosts: tuple[str, ...] = ()) -
     """Attachment URL -> link text for every file a detail page (a parsel Selector) links."""
     voc = selectors()["attachments"]
     found: dict[str, str] = {}
-    for link in page.css("a[href]"):
-        href = link.attrib["href"].strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
-            continue
-        url = urljoin(base_url, href)
+    for _, url, link in anchors(page, base_url):
         text = _link_text(link)
         suffix = _suffix(url)
-        page = suffix in _PAGE_SUFFIXES or urlparse(url).path in ("", "/")
+        is_page = suffix in _PAGE_SUFFIXES or urlparse(url).path in ("", "/")
         by_suffix = suffix in voc["extensions"]
         # download.jsp?id=… and the like: a script that serves a file
         by_url = any(p in url.lower() for p in voc["url_patterns"]) and suffix not in ("html", "htm", "shtml")
-        by_text = any(w in text for w in voc["link_words"]) and not page
+        by_text = any(w in text for w in voc["link_words"]) and not is_page
         if (by_suffix or by_url or by_text) and same_site(url, base_url, allowed_hosts):
             found.setdefault(url, text)
     return found
@@ -126,13 +134,9 @@ def next_page_links(page, base_url: str) -> list[str]:
     """Further pages a listing links: its "下一页"/"尾页" links and its page numbers."""
     words = set(selectors()["pagination"]["next_words"])
     found = []
-    for link in page.css("a[href]"):
-        href = link.attrib["href"].strip()
-        if not href or href.startswith(("javascript:", "#")):
-            continue
+    for _, url, link in anchors(page, base_url):
         text = _link_text(link)
         if text in words or (text.isdigit() and len(text) <= 3):
-            url = urljoin(base_url, href)
             if same_site(url, base_url) and url != base_url and url not in found:
                 found.append(url)
     return found

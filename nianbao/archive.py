@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -189,9 +190,15 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:
+    """The archive, for writing: its schema brought up to date first."""
     db = sqlite_utils.Database(path)
     ensure_schema(db)
     return db
+
+
+def read_archive(path: str | Path) -> sqlite_utils.Database:
+    """The archive as it is, for reading only (exports, checks): nothing is created."""
+    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True))
 
 
 @dataclass
@@ -308,11 +315,16 @@ class Archive:
                 ({"report_url": record.url, **section} for section in record.sections),
                 pk=SCHEMA["sections"]["pk"], replace=True)
             self.db.table("figures").upsert(figures_row(record), pk="年报")
-            rowid = self.db.execute("select rowid from reports where url = ?", [record.url]).fetchone()[0]
-            self.db.execute(f"delete from [{FTS_TABLE}] where rowid = ?", [rowid])
-            search = index_row(record.fields.get("title"), record.fields.get("text"))
-            self.db.execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(search)}) values "
-                            f"(?, {', '.join('?' * len(search))})", [rowid, *search.values()])
+            self._index_for_search(record)
+
+    def _index_for_search(self, record: ReportRecord) -> None:
+        """Replace the report's row of the full-text index (keyed by its rowid in reports)."""
+        rowid = self.db.execute("select rowid from reports where url = ?",
+                                [record.url]).fetchone()[0]
+        self.db.execute(f"delete from [{FTS_TABLE}] where rowid = ?", [rowid])
+        columns = index_row(record.fields.get("title"), record.fields.get("text"))
+        self.db.execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(columns)}) values "
+                        f"(?, {', '.join('?' * len(columns))})", [rowid, *columns.values()])
 
     def documents_of(self, report_url: str) -> list[dict]:
         return list(self.db.query(

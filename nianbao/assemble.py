@@ -22,6 +22,8 @@ _FORMAT_RANK = {"html": 5, "docx": 4, "doc": 3, "wps": 3, "rtf": 3, "text": 2, "
 # report columns filled from metadata keys
 _METADATA_FIELDS = {"publisher": "发布机构", "published": "发布时间", "index_no": "索引号",
                     "topic": "主题分类", "doc_no": "文号"}
+# report columns filled from the sources-registry entry's region
+REGION = ("province", "city", "county")
 
 
 def content_hash(documents: list[DocumentRecord]) -> str:
@@ -78,7 +80,7 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
         "template": (best or {}).get("template"),
         "status": status,
         **{column: metadata.get(key) or None for column, key in _METADATA_FIELDS.items()},
-        **{key: (source or {}).get(key) for key in ("province", "city", "county")},
+        **{key: (source or {}).get(key) for key in REGION},
         "source": (source or {}).get("name"),
         "checks_ok": int(all(c["ok"] for c in checks)) if checks else None,
         "checks_failed": sum(1 for c in checks if not c["ok"]),
@@ -95,8 +97,8 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
              for row, columns in rows.items() for column, value in columns.items()]
     check_rows = [{"rule": c["rule"], "tbl": c["table"],
                    "scope": c.get("row") or c.get("column") or "", "ok": int(c["ok"]),
-                   "detail": c["detail"], "cells": json.dumps(c.get("cells", []), ensure_ascii=False)}
-                  for c in checks]
+                   "detail": c["detail"],
+                   "cells": json.dumps(c.get("cells", []), ensure_ascii=False)} for c in checks]
     return ReportRecord(url, fields, cells, check_rows, (best or {}).get("sections", []))
 
 

@@ -32,14 +32,20 @@ def main():
     """Archive of 政府信息公开工作年度报告: crawl, parse, publish."""
 
 
-def _parse_settings(pairs: tuple[str, ...]) -> dict:
-    settings = {}
+def _pairs(pairs: tuple[str, ...], option: str, shape: str = "NAME=VALUE") -> dict[str, str]:
+    """NAME=VALUE options as a dict (names stripped, values as given)."""
+    found = {}
     for pair in pairs:
         if "=" not in pair:
-            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+            raise click.BadParameter(f"{pair!r} is not {shape}", param_hint=option)
         name, value = pair.split("=", 1)
-        settings[name.strip()] = value.strip()
-    return settings
+        found[name.strip()] = value
+    return found
+
+
+def _require_archive(db: str) -> None:
+    if not Path(db).exists():
+        raise click.ClickException(f"no archive at {db}")
 
 
 def _report_run(db) -> None:
@@ -72,7 +78,7 @@ def crawl(db, urls, source, registry, jobdir, settings):
     """
     from .crawl import run_crawl
 
-    options = _parse_settings(settings)
+    options = {name: value.strip() for name, value in _pairs(settings, "-s").items()}
     if jobdir:
         options["JOBDIR"] = jobdir
     code = run_crawl(db, urls=list(urls), source=source, registry=registry, settings=options)
@@ -88,8 +94,7 @@ def reparse(db, outdated):
     """Rebuild every parsed table from the archived files, without crawling."""
     from .reparse import reparse as run
 
-    if not Path(db).exists():
-        raise click.ClickException(f"no archive at {db}")
+    _require_archive(db)
     counts = run(db, outdated_only=outdated, log=click.echo)
     click.echo(f"{counts['reparsed']} reports re-parsed, {counts['skipped']} up to date, "
                f"{counts['missing_files']} with stored files missing")
@@ -104,8 +109,7 @@ def serve(db, host, port):
     from .publish import out_of_date
     from .publish import serve as publish
 
-    if not Path(db).exists():
-        raise click.ClickException(f"no archive at {db}")
+    _require_archive(db)
     missing = out_of_date(db)
     if missing:
         raise click.ClickException(
@@ -177,14 +181,8 @@ def export(db, table, filters, search, columns, output):
     """Write a filtered CSV (UTF-8 with BOM, opens right in Excel)."""
     from .export import export_rows, write_csv
 
-    if not Path(db).exists():
-        raise click.ClickException(f"no archive at {db}")
-    where = {}
-    for pair in filters:
-        if "=" not in pair:
-            raise click.BadParameter(f"{pair!r} is not COLUMN=VALUE", param_hint="--where")
-        column, value = pair.split("=", 1)
-        where[column.strip()] = value
+    _require_archive(db)
+    where = _pairs(filters, "--where", "COLUMN=VALUE")
     try:
         names, rows = export_rows(db, table, where, search, list(columns) or None)
     except ValueError as error:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .archive import open_archive
+from .archive import read_archive
 
 
 def scrapy_arguments(db: str | Path, urls: list[str] = (), source: str | None = None,
@@ -33,5 +33,11 @@ def run_crawl(db, **options) -> int:
 
 
 def last_run(db) -> dict | None:
-    rows = list(open_archive(db).query("select * from crawl_runs order by id desc limit 1"))
+    """The archive's latest crawl run; None when no crawl got as far as recording one."""
+    if not Path(db).exists():
+        return None
+    archive = read_archive(db)
+    if "crawl_runs" not in archive.table_names():
+        return None
+    rows = list(archive.query("select * from crawl_runs order by id desc limit 1"))
     return rows[0] if rows else None

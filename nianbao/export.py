@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .archive import open_archive
+from .archive import read_archive
 from .search import match_expression, reports_matching
 
 # how a table names the report a row belongs to, for --search
@@ -19,7 +19,7 @@ def export_rows(db, table: str, filters: dict[str, str], search: str | None = No
                 columns: list[str] | None = None, limit: int | None = None):
     """(column names, rows) of `table` where every filter column equals its value and,
     with `search`, its report's title or text holds every term (as the site's search)."""
-    database = open_archive(db)
+    database = read_archive(db)
     if not (database.table(table).exists() or table in database.view_names()):
         raise ValueError(f"no table or view named {table!r} (have: "
                          f"{', '.join(database.table_names() + database.view_names())})")

@@ -40,19 +40,17 @@ def metadata_for(db: str | Path) -> dict:
 def out_of_date(db: str | Path) -> list[str]:
     """What the published site needs and the archive lacks (an archive made by an older
     version): tables of the schema, the search index, a figures row per report."""
-    import sqlite3
-
-    from .archive import SCHEMA
+    from .archive import SCHEMA, read_archive
     from .search import FTS_TABLE
 
-    with sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True) as connection:
-        tables = {name for (name,) in connection.execute("select name from sqlite_master")}
-        missing = [name for name in [*SCHEMA, FTS_TABLE] if name not in tables]
-        if not missing:
-            counts = [connection.execute(f"select count(*) from [{name}]").fetchone()[0]
-                      for name in ("reports", "figures", FTS_TABLE)]
-            if counts[1] < counts[0] or counts[2] < counts[0]:
-                missing.append(f"figures or search rows for {counts[0] - min(counts[1:])} reports")
+    archive = read_archive(db)
+    tables = set(archive.table_names())
+    missing = [name for name in [*SCHEMA, FTS_TABLE] if name not in tables]
+    if not missing:
+        counts = [archive.table(name).count for name in ("reports", "figures", FTS_TABLE)]
+        if counts[1] < counts[0] or counts[2] < counts[0]:
+            missing.append(f"figures or search rows for {counts[0] - min(counts[1:])} reports")
+    archive.close()
     return missing
 
 

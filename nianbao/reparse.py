@@ -7,7 +7,7 @@ import json
 import parsers
 
 from .archive import Archive, DocumentRecord
-from .assemble import build_report
+from .assemble import REGION, build_report
 
 _DOCUMENT_FIELDS = ("url", "kind", "sha256", "size", "content_type", "filename",
                     "http_status", "fetched_at")
@@ -17,7 +17,7 @@ def reparse(db_path, *, outdated_only: bool = False, log=print) -> dict:
     """Parse each report's stored files again and replace its rows. Returns counts."""
     archive = Archive(db_path)
     reports = list(archive.db.query(
-        "select url, listing_url, listing_hints, source, province, city, county, "
+        f"select url, listing_url, listing_hints, source, {', '.join(REGION)}, "
         "parser_version from reports order by url"))
     counts = {"reparsed": 0, "skipped": 0, "missing_files": 0}
     for number, report in enumerate(reports, start=1):
@@ -33,7 +33,7 @@ def reparse(db_path, *, outdated_only: bool = False, log=print) -> dict:
             counts["missing_files"] += 1
             log(f"[{number}/{len(reports)}] {report['url']}: stored file missing ({error})")
             continue
-        source = {"name": report["source"], **{k: report[k] for k in ("province", "city", "county")}}
+        source = {"name": report["source"], **{k: report[k] for k in REGION}}
         record = build_report(report["url"], files, listing_url=report["listing_url"],
                               hints=json.loads(report["listing_hints"] or "{}"), source=source)
         archive.save_parse_results(documents)

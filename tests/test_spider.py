@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from crawler.families import ReportLink
-from crawler.items import CrawlError, ReportPage
+from crawler.items import ReportPage
 from crawler.pipelines import disposition_filename, document_kind
 from crawler.spiders.annual_reports import AnnualReportsSpider, Listing
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from parsel import Selector
 
-from ..links import next_page_links, report_links, same_site
+from ..links import anchors, next_page_links, report_links, same_site
 
 
 @dataclass
@@ -50,8 +49,7 @@ def static_links(text: str, url: str, pages: list[str] = ()):
     for target in list(pages) + next_page_links(page, url):
         yield target
     if not links:
-        for anchor in page.css("a[href]"):
+        for _, target, anchor in anchors(page, url):
             label = "".join(anchor.css("::text").getall()).strip()
-            target = urljoin(url, anchor.attrib["href"].strip())
             if _YEAR.match(label) and same_site(target, url) and target != url:
                 yield target

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from parsel import Selector
 from scrapy import Request
 
-from ..links import report_links, selectors
+from ..links import followable, report_links, selectors
 from .base import Family, ReportLink
 
 # how long to wait for a list to settle after a click (ms)
@@ -58,7 +58,7 @@ class BrowserFamily(Family):
                 if control is None:
                     return
                 href = await control.get_attribute("href")
-                if href and not href.startswith(("javascript:", "#")):
+                if followable(href):
                     target = urljoin(page.url, href)
                     if target != page.url:  # the pager reveals its URLs: follow them
                         yield browser_request(target, limit - 1)

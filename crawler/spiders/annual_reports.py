@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 import scrapy
 from parsel import Selector
@@ -26,7 +26,7 @@ from nianbao.archive import now
 from ..families import BROWSER, FAMILIES, ReportLink, recognise
 from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
-from ..links import attachment_links, is_attachment_url, same_site, selectors
+from ..links import anchors, attachment_links, is_attachment_url, same_site, selectors
 from ..pages import blocked_reason, is_html, is_soft_404, page_text
 from ..sources import REGISTRY_PATH, load_sources
 
@@ -111,15 +111,13 @@ class AnnualReportsSpider(scrapy.Spider):
             return
         voc = selectors()["column"]
         page = Selector(text=page_text(response), base_url=response.url)
-        anchors = []
-        for anchor in page.css("a[href]"):
-            href = anchor.attrib["href"].strip()
+        labelled = []
+        for _, target, anchor in anchors(page, response.url):
             label = "".join(anchor.css("::text").getall()).strip() or anchor.attrib.get("title", "")
-            target = urljoin(response.url, href)
-            if href and not href.startswith(("javascript:", "#")) and same_site(target, response.url):
-                anchors.append((label.replace(" ", ""), target))
+            if same_site(target, response.url):
+                labelled.append((label.replace(" ", ""), target))
         for word in voc["words"]:
-            columns = list(dict.fromkeys(url for label, url in anchors if word in label))
+            columns = list(dict.fromkeys(url for label, url in labelled if word in label))
             if columns:
                 for url in columns:
                     self.logger.info("%s: the 年报 column is %s", home.url, url)
@@ -127,7 +125,7 @@ class AnnualReportsSpider(scrapy.Spider):
                                                        home.file_hosts))
                 return
         if depth < voc["max_depth"]:
-            via = list(dict.fromkeys(url for label, url in anchors
+            via = list(dict.fromkeys(url for label, url in labelled
                                      if any(w in label for w in voc["via"])))[:5]
             for url in via:
                 yield scrapy.Request(url, callback=self.find_column, errback=self.failed,
