@@ -22,7 +22,7 @@ from twisted.internet.threads import deferToThread
 import parsers
 from nianbao.archive import (MEDIA_TYPES, Archive, DocumentRecord, content_path, files_dir,
                              now, sha256)
-from nianbao.assemble import build_report, content_hash
+from nianbao.assemble import build_report, content_hash, source_fields
 
 from .items import CrawlError, ReportPage
 from .pages import blocked_reason
@@ -237,7 +237,7 @@ class ArchivePipeline:
         if state and state["content_hash"] == content_hash(documents) \
                 and state["parser_version"] == parsers.PARSER_VERSION:
             self.archive.save_documents(item.url, documents, keep_parse_errors=True)
-            self.archive.touch_report(item.url, listing)
+            self.archive.touch_report(item.url, {**listing, **source_fields(item.source)})
             self.counts["reports_unchanged"] += 1
             return
         files = [(page, item.body)] + [(doc, self.archive.store.read(doc.sha256))

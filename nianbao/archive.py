@@ -123,17 +123,20 @@ SCHEMA: dict[str, dict] = {
 }
 
 
-def figures_row(record: "ReportRecord") -> dict:
-    """The report's row of `figures`: who, when, where, and its headline figures."""
-    fields = record.fields
+# report columns -> their names in `figures`
+_FIGURES_REGION = {"province": "省", "city": "市", "county": "县"}
+
+
+def figures_row(report: dict, cells: list) -> dict:
+    """A stored report's row of `figures`: who, when, where, and its headline figures."""
     return {
-        "年报": record.url, "标题": fields.get("title"), "年度": fields.get("year"),
-        "模板": fields.get("template"),
-        "发布机构": body_of(fields.get("publisher"), fields.get("title")),
-        "发布时间": fields.get("published"),
-        "省": fields.get("province"), "市": fields.get("city"), "县": fields.get("county"),
-        **headline(record.cells),
-        "勾稽关系成立": fields.get("checks_ok"), "不成立条数": fields.get("checks_failed"),
+        "年报": report["url"], "标题": report.get("title"), "年度": report.get("year"),
+        "模板": report.get("template"),
+        "发布机构": body_of(report.get("publisher"), report.get("title")),
+        "发布时间": report.get("published"),
+        **{name: report.get(column) for column, name in _FIGURES_REGION.items()},
+        **headline(cells),
+        "勾稽关系成立": report.get("checks_ok"), "不成立条数": report.get("checks_failed"),
     }
 
 
@@ -289,8 +292,14 @@ class Archive:
                                                          "parse_error": doc.parse_error})
 
     def touch_report(self, url: str, fields: dict) -> None:
-        """An unchanged report seen again: only its sighting and listing details move."""
-        self.db.table("reports").update(url, {"last_seen": now(), **fields})
+        """An unchanged report seen again: only its sighting, listing and source details
+        move (a region corrected in the registry reaches `figures` too)."""
+        with self.db.conn:
+            self.db.table("reports").update(url, {"last_seen": now(), **fields})
+            region = {name: fields[column] for column, name in _FIGURES_REGION.items()
+                      if column in fields}
+            if region and self._get("figures", url):
+                self.db.table("figures").update(url, region)
 
     def save_report(self, record: ReportRecord, seen: bool = True) -> None:
         """Upsert the report row and replace its cells, checks and sections. `seen`: the
@@ -314,7 +323,8 @@ class Archive:
             self.db.table("sections").insert_all(
                 ({"report_url": record.url, **section} for section in record.sections),
                 pk=SCHEMA["sections"]["pk"], replace=True)
-            self.db.table("figures").upsert(figures_row(record), pk="年报")
+            self.db.table("figures").upsert(
+                figures_row(self._get("reports", record.url), record.cells), pk="年报")
             self._index_for_search(record)
 
     def _index_for_search(self, record: ReportRecord) -> None:

@@ -26,6 +26,14 @@ _METADATA_FIELDS = {"publisher": "发布机构", "published": "发布时间", "i
 REGION = ("province", "city", "county")
 
 
+def source_fields(source: dict | None) -> dict:
+    """The report columns a sources-registry entry fills (its name and region); none for
+    a crawl of bare URLs, which leaves what an earlier registry crawl wrote."""
+    if not source:
+        return {}
+    return {"source": source.get("name"), **{key: source.get(key) for key in REGION}}
+
+
 def content_hash(documents: list[DocumentRecord]) -> str:
     """One digest for the set of files a report is made of: it changes when any does."""
     lines = sorted(f"{d.url} {d.sha256}" for d in documents)
@@ -80,8 +88,7 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
         "template": (best or {}).get("template"),
         "status": status,
         **{column: metadata.get(key) or None for column, key in _METADATA_FIELDS.items()},
-        **{key: (source or {}).get(key) for key in REGION},
-        "source": (source or {}).get("name"),
+        **source_fields(source),
         "checks_ok": int(all(c["ok"] for c in checks)) if checks else None,
         "checks_failed": sum(1 for c in checks if not c["ok"]),
         "warnings": json.dumps(warnings, ensure_ascii=False),

@@ -261,25 +261,47 @@ def test_a_registry_crawl_carries_each_source_s_region(tmp_path):
 
     hanweb, hanweb_server = portals.serve(portals.HanwebPortal)
     plain, plain_server = portals.serve(portals.PlainPortal)
+    hanweb_listing = f"{hanweb.base}/col/col1234/index.html?uid=5678&pageNum=1"
     registry = tmp_path / "sources.yaml"
-    registry.write_text(
-        "sources:\n"
-        f"  - name: 示例市人民政府\n    region: {{province: 江苏省, city: 示例市}}\n"
-        f"    listing: {hanweb.base}/col/col1234/index.html?uid=5678&pageNum=1\n    family: hanweb\n"
-        f"  - name: 示例县人民政府\n    region: {{province: 山东省, city: 烟台市, county: 示例县}}\n"
-        f"    home: {plain.base}/index.html\n", encoding="utf-8")
+
+    def register(city: str) -> None:
+        registry.write_text(
+            "sources:\n"
+            f"  - name: 示例市人民政府\n    region: {{province: 江苏省, city: {city}}}\n"
+            f"    listing: {hanweb_listing}\n    family: hanweb\n"
+            f"  - name: 示例县人民政府\n    region: {{province: 山东省, city: 烟台市, county: 示例县}}\n"
+            f"    home: {plain.base}/index.html\n", encoding="utf-8")
+
     db = tmp_path / "archive.db"
-    run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a",
-                          f"registry={registry}", "-s", f"ARCHIVE_DB={db}", "-s", "DOWNLOAD_DELAY=0",
-                          "-s", "AUTOTHROTTLE_ENABLED=False"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=600)
+
+    def crawl(argument: str) -> None:
+        run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a",
+                              argument, "-s", f"ARCHIVE_DB={db}", "-s", "DOWNLOAD_DELAY=0",
+                              "-s", "AUTOTHROTTLE_ENABLED=False"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=600)
+        assert run.returncode == 0, run.stderr[-2000:]
+
+    def regions(table: str = "reports") -> dict:
+        columns = "source, province, city, county" if table == "reports" else "null, 省, 市, 县"
+        return {tuple(r.values())[:4]: r["n"] for r in rows(
+            db, f"select {columns}, count(*) n from {table} group by 1, 2, 3, 4")}
+
+    register("示例市")
+    crawl(f"registry={registry}")
+    assert regions() == {("示例市人民政府", "江苏省", "示例市", None): len(hanweb.reports),
+                         ("示例县人民政府", "山东省", "烟台市", "示例县"): len(plain.reports)}
+    # a region corrected in the registry reaches the unchanged reports and their figures
+    register("苏州市")
+    crawl(f"registry={registry}")
+    assert regions()[("示例市人民政府", "江苏省", "苏州市", None)] == len(hanweb.reports)
+    assert regions("figures")[(None, "江苏省", "苏州市", None)] == len(hanweb.reports)
+    assert rows(db, "select reports_unchanged from crawl_runs order by id desc limit 1")[0][
+        "reports_unchanged"] == len(hanweb.reports) + len(plain.reports)
+    # a crawl of the bare listing URL leaves the registry's region alone
+    crawl(f"urls={hanweb_listing}")
+    assert regions()[("示例市人民政府", "江苏省", "苏州市", None)] == len(hanweb.reports)
     hanweb_server.shutdown()
     plain_server.shutdown()
-    assert run.returncode == 0, run.stderr[-2000:]
-    regions = {(r["source"], r["province"], r["city"], r["county"]): r["n"] for r in rows(
-        db, "select source, province, city, county, count(*) n from reports group by 1, 2, 3, 4")}
-    assert regions == {("示例市人民政府", "江苏省", "示例市", None): len(hanweb.reports),
-                       ("示例县人民政府", "山东省", "烟台市", "示例县"): len(plain.reports)}
 
 
 def test_plain_pagination_by_query_parameter():
