@@ -26,6 +26,7 @@ def page_text(response: Response) -> str:
 
 
 def page_selector(response: Response) -> Selector:
+    """The page, decoded as `page_text` decodes it, ready for CSS and XPath."""
     return Selector(text=page_text(response), base_url=response.url)
 
 

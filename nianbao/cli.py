@@ -18,8 +18,8 @@ import click
 
 from . import __version__
 from .archive import DEFAULT_DB
+from .export import EXCEL_ENCODING
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # the demo portal's port: fixed, so that the archive's report URLs stay the same between runs
 DEMO_PORTAL_PORT = 8002
 db_option = click.option("--db", default=DEFAULT_DB, show_default=True,
@@ -175,7 +175,7 @@ def demo(db, port, portal_port, serve):
               help="Keep rows whose COLUMN equals VALUE (repeatable).")
 @click.option("--search", metavar="TEXT", help="Keep reports whose title or text holds TEXT.")
 @click.option("--column", "columns", multiple=True, metavar="NAME", help="Columns to write.")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8-sig", lazy=True),
+@click.option("-o", "--output", type=click.File("w", encoding=EXCEL_ENCODING, lazy=True),
               default="-", help="CSV file to write (default: standard output).")
 def export(db, table, filters, search, columns, output):
     """Write a filtered CSV (UTF-8 with BOM, opens right in Excel)."""

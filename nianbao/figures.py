@@ -7,6 +7,7 @@ with any part missing is left empty: it is never made up from the parts that wer
 
 from __future__ import annotations
 
+import functools
 import re
 
 from parsers.vocabulary import vocabulary
@@ -30,10 +31,11 @@ HEADLINE = {
 }
 
 
-def _sub_rows(row: str) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _sub_rows(row: str) -> tuple[str, ...]:
     """The template's rows under a group (三.三 -> 三.三.1 … 三.三.8), from the vocabulary."""
     keys = [entry["key"] for entry in vocabulary()["applications"]["rows"]]
-    return [key for key in keys if key.startswith(row + ".")]
+    return tuple(key for key in keys if key.startswith(row + "."))
 
 
 def headline(cells: list[tuple[str, str, str, int | float]]) -> dict:
@@ -44,10 +46,11 @@ def headline(cells: list[tuple[str, str, str, int | float]]) -> dict:
     for name, (table, rows, column) in HEADLINE.items():
         keys = []
         for row in rows:
-            if (table, row, column) in values or not _sub_rows(row):
+            subs = _sub_rows(row)
+            if (table, row, column) in values or not subs:
                 keys.append((table, row, column))
             else:
-                keys += [(table, sub, column) for sub in _sub_rows(row)]
+                keys += [(table, sub, column) for sub in subs]
         parts = [values.get(key) for key in keys]
         figures[name] = sum(parts) if None not in parts else None
     return figures

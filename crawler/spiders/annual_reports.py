@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import scrapy
-from parsel import Selector
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from nianbao.archive import now
@@ -27,7 +26,7 @@ from ..families import BROWSER, FAMILIES, ReportLink, recognise
 from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
 from ..links import anchors, attachment_links, is_attachment_url, same_site, selectors
-from ..pages import blocked_reason, is_html, is_soft_404, page_text
+from ..pages import blocked_reason, is_html, is_soft_404, page_selector, page_text
 from ..sources import REGISTRY_PATH, load_sources
 
 
@@ -110,7 +109,7 @@ class AnnualReportsSpider(scrapy.Spider):
             yield CrawlError(response.url, "blocked", reason)
             return
         voc = selectors()["column"]
-        page = Selector(text=page_text(response), base_url=response.url)
+        page = page_selector(response)
         labelled = []
         for _, target, anchor in anchors(page, response.url):
             label = "".join(anchor.css("::text").getall()).strip() or anchor.attrib.get("title", "")
@@ -223,7 +222,7 @@ class AnnualReportsSpider(scrapy.Spider):
             return
         attachments = dict(link.files)
         if is_html(response) and not is_attachment_url(response.url):
-            page = Selector(text=page_text(response), base_url=response.url)
+            page = page_selector(response)
             for url, text in attachment_links(page, response.url, listing.file_hosts).items():
                 attachments.setdefault(url, text)
             attachments.pop(response.url, None)
