@@ -28,6 +28,8 @@ class ReportPage:
     file_names: dict = field(default_factory=dict)
     files: list[dict] = field(default_factory=list, repr=False)
     file_errors: list[dict] = field(default_factory=list)
+    # where its attachments may be fetched from (crawler.middlewares.scope)
+    scope: dict | None = None
 
 
 @dataclass
@@ -35,5 +37,8 @@ class CrawlError:
     """A page or file that failed: recorded in `errors`, and the crawl goes on."""
 
     url: str
-    stage: str  # listing, detail, attachment, parse, blocked
+    stage: str  # listing, detail, attachment, parse, blocked, offsite, archive
     message: str
+    http_status: int | None = None
+    # the portal says the page is gone for good (404, 410, a "page not found" page)
+    gone: bool = False

@@ -87,12 +87,13 @@ def _date_near(link) -> str | None:
     return None
 
 
-def report_links(page, base_url: str) -> list[tuple[str, dict]]:
+def report_links(page, base_url: str):
     """(URL, hints) for each link on a listing page (a parsel Selector) that leads to a
-    report."""
+    report, in page order, as they are read: a caller that stops (at the report-link
+    cap) does not pay for the rest of a huge page."""
     words = selectors()["report_links"]["title_words"]
     compiled = _compiled()
-    found: dict[str, dict] = {}
+    found: set[str] = set()
     for href, url, link in anchors(page, base_url):
         if url.split("#")[0] == base_url.split("#")[0]:
             continue
@@ -109,8 +110,8 @@ def report_links(page, base_url: str) -> list[tuple[str, dict]]:
             date = _date_near(link)
             if date:
                 hints["发布时间"] = date
-            found[url] = hints
-    return list(found.items())
+            found.add(url)
+            yield url, hints
 
 
 def attachment_links(page, base_url: str, allowed_hosts: tuple[str, ...] = ()) -> dict[str, str]:

@@ -2,12 +2,15 @@
 
 `ReportFilesPipeline` is Scrapy's FilesPipeline with a content-addressed file layout:
 each attachment, and the detail page itself, is stored under its sha256 beside the
-archive. `ArchivePipeline` turns a page and its files into rows through
-`nianbao.assemble` (which calls the parsers) and records errors and crawl runs.
+archive (written whole or not at all). `ArchivePipeline` turns a page and its files into
+rows through `nianbao.assemble` (which calls the parsers), one transaction per report,
+and records errors and crawl runs; a report that cannot be archived is an `errors` row,
+never a lost item.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from io import BytesIO
@@ -15,16 +18,17 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from scrapy import Request, signals
-from scrapy.pipelines.files import FilesPipeline
+from scrapy.exceptions import CloseSpider
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-import parsers
-from nianbao.archive import (MEDIA_TYPES, Archive, DocumentRecord, content_path, files_dir,
-                             now, sha256)
-from nianbao.assemble import build_report, content_hash, source_fields
+from nianbao.archive import (MEDIA_TYPES, Archive, ArchiveBusy, ContentStore, DocumentRecord,
+                             content_path, files_dir, now, sha256)
+from nianbao.assemble import build_report, current_documents, is_unchanged, source_fields
 
 from .items import CrawlError, ReportPage
+from .middlewares import SCOPE, OffsiteRequest
 from .pages import blocked_reason
 
 logger = logging.getLogger(__name__)
@@ -88,9 +92,19 @@ def document_kind(url: str, content_type: str | None, filename: str | None = Non
     return _KINDS.get(mime, "bin")
 
 
+class ContentAddressedFilesStore(FSFilesStore):
+    """The FilesPipeline's file system store, writing through `ContentStore.put`: each
+    file whole (temporary name, then rename), and never twice."""
+
+    def persist_file(self, path, buf, info, meta=None, headers=None):
+        ContentStore(self.basedir).put(buf.getvalue())
+
+
 class ReportFilesPipeline(FilesPipeline):
     """FilesPipeline storing files by the sha256 of their bytes, with their HTTP facts."""
 
+    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": ContentAddressedFilesStore,
+                     "file": ContentAddressedFilesStore}
     # failures are recorded in `errors` and logged in one line by ArchivePipeline
     LOG_FAILED_RESULTS = False
 
@@ -107,7 +121,8 @@ class ReportFilesPipeline(FilesPipeline):
     def get_media_requests(self, item, info):
         if not isinstance(item, ReportPage):
             return []
-        return [Request(url, headers={"Referer": item.url}) for url in item.file_urls]
+        meta = {SCOPE: item.scope} if item.scope else {}
+        return [Request(url, headers={"Referer": item.url}, meta=meta) for url in item.file_urls]
 
     def media_to_download(self, request, info, *, item=None):
         # Content addresses are known only once the bytes are: always fetch, so that a
@@ -122,14 +137,16 @@ class ReportFilesPipeline(FilesPipeline):
         # requests robots.txt forbids without a word)
         if isinstance(failure.value, AttachmentError):
             raise failure.value
+        if isinstance(failure.value, OffsiteRequest):
+            raise AttachmentError(str(failure.value))
         raise AttachmentError(f"{type(failure.value).__name__}: {failure.value}")
 
     async def media_downloaded(self, response, request, info, *, item=None):
         reason = blocked_reason(response)
         if reason:
-            raise AttachmentError(reason)
+            raise AttachmentError(reason, response.status)
         if response.status != 200:
-            raise AttachmentError(f"HTTP {response.status}")
+            raise AttachmentError(f"HTTP {response.status}", response.status)
         result = await super().media_downloaded(response, request, info, item=item)
         filename = disposition_filename(response.headers.get("Content-Disposition"))
         content_type = header(response.headers, "Content-Type")
@@ -139,7 +156,7 @@ class ReportFilesPipeline(FilesPipeline):
             disposition_name=filename,
             url_name=PurePosixPath(unquote(urlparse(response.url).path)).name or None,
             kind=document_kind(response.url, content_type, filename),
-            fetched_at=now())
+            fetched_at=now(), body=response.body)  # parsed from memory, not read back
         return result
 
     def item_completed(self, results, item, info):
@@ -147,7 +164,8 @@ class ReportFilesPipeline(FilesPipeline):
             return item
         item.files = [value for ok, value in results if ok]
         item.file_errors = [
-            {"url": request.url, "message": str(getattr(value, "value", value))}
+            {"url": request.url, "message": str(getattr(value, "value", value)),
+             "http_status": getattr(getattr(value, "value", None), "http_status", None)}
             for request, (ok, value) in zip(self.get_media_requests(item, info), results)
             if not ok]
         return item
@@ -163,6 +181,10 @@ class ReportFilesPipeline(FilesPipeline):
 class AttachmentError(Exception):
     """An attachment that could not be fetched; its message says why."""
 
+    def __init__(self, message: str, http_status: int | None = None):
+        super().__init__(message)
+        self.http_status = http_status
+
 
 class _WithoutAttachmentTracebacks(logging.Filter):
     """MediaPipeline logs every failed download with a traceback; a missing attachment
@@ -172,8 +194,17 @@ class _WithoutAttachmentTracebacks(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], AttachmentError))
 
 
+def _failure_stage(message: str) -> str:
+    for stage in ("blocked", "offsite"):
+        if message.startswith(stage + ":"):
+            return stage
+    return "attachment"
+
+
 class ArchivePipeline:
-    """Parse each report's files and upsert the result; count the run; record errors."""
+    """Parse each report's files and write the result, one transaction per report; count
+    the run; record errors. The archive's writer lock is held from the spider's opening
+    to its closing: a second crawl into the same archive stops at once."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -189,69 +220,103 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self):
-        self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
         spider = self.crawler.spider
+        try:
+            self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"), "crawl")
+        except ArchiveBusy as busy:
+            logger.error("%s; this crawl stops without fetching anything", busy)
+            raise CloseSpider("archive_busy") from None
+        for run in self.archive.interrupted_runs:
+            logger.warning("crawl run %s never finished (its process was killed): "
+                           "marked interrupted", run)
         self.run_id = self.archive.start_run(getattr(spider, "run_arguments", {}))
         logger.info("archive %s, crawl run %s", self.archive.path, self.run_id)
 
     def spider_closed(self, spider, reason):
+        if self.archive is None:
+            return
         for url in getattr(spider, "empty_listings", lambda: [])():
             self.error(url, "listing", "no report links on the listing: it may have moved or "
                        "been redesigned (a failure of the source, not 'no new reports')")
+        failed = getattr(spider, "failed_sources", lambda: [])()
         listings = self.crawler.stats.get_value("nianbao/listings", 0)
         self.archive.finish_run(self.run_id, "finished" if reason == "finished" else reason,
-                                {"listings": listings, **self.counts})
+                                {"listings": listings, **self.counts,
+                                 "sources_failed": json.dumps(failed, ensure_ascii=False)})
         logger.info("crawl run %s %s: %s listing pages, %s", self.run_id, reason, listings,
                     ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.counts.items()))
+        self.archive.close()
 
     def error(self, url: str, stage: str, message: str) -> None:
         self.counts["errors"] += 1
-        self.archive.record_error(self.run_id, url, stage, message)
         logger.warning("%s failed at %s: %s", url, stage, message)
+        try:
+            self.archive.record_error(self.run_id, url, stage, message)
+        except Exception as error:  # the log line above is then the only record
+            logger.error("could not record the error in the archive: %s", error)
 
     async def process_item(self, item):
         if isinstance(item, CrawlError):
             self.error(item.url, item.stage, item.message)
-        elif isinstance(item, ReportPage):
-            await self.archive_report(item)
+        try:
+            if isinstance(item, CrawlError) and item.stage in ("detail", "blocked", "offsite"):
+                # a report already archived keeps everything; its page's failure is noted
+                self.archive.page_failed(item.url, item.message, item.http_status, item.gone)
+            elif isinstance(item, ReportPage):
+                await self.archive_report(item)
+        except Exception as error:  # its transaction was rolled back
+            logger.exception("archiving %s failed", item.url)
+            self.error(item.url, "archive", f"{type(error).__name__}: {error}")
         return item
 
     async def archive_report(self, item: ReportPage) -> None:
+        failures = {}
         for failure in item.file_errors:
-            stage = "blocked" if failure["message"].startswith("blocked:") else "attachment"
-            self.error(failure["url"], stage, failure["message"])
-        page = DocumentRecord(
+            self.error(failure["url"], _failure_stage(failure["message"]), failure["message"])
+            failures[failure["url"]] = failure
+        fetched = [DocumentRecord(
             url=item.url, kind=document_kind(item.url, item.content_type),
             sha256=sha256(item.body), size=len(item.body), content_type=item.content_type,
-            http_status=item.http_status, fetched_at=item.fetched_at)
-        attachments = [
+            http_status=item.http_status, fetched_at=item.fetched_at)]
+        fetched += [
             DocumentRecord(url=f["url"], kind=f["kind"], sha256=f["sha256"], size=f["size"],
                            content_type=f["content_type"], http_status=f["http_status"],
                            filename=file_name(f, item.file_names.get(f["url"])),
                            fetched_at=f["fetched_at"])
             for f in item.files]
-        documents = [page] + attachments
-        self.counts["documents"] += len(documents)
+        bodies = {item.url: item.body, **{f["url"]: f["body"] for f in item.files}}
+        stored = self.archive.stored_documents(item.url)
+        checked = now()
+        for doc in stored:  # failed this time: its last stored bytes stand in
+            if doc.url in failures:
+                doc.fetch_error = failures[doc.url]["message"]
+                doc.http_status = failures[doc.url]["http_status"]
+                doc.checked_at = checked
+        documents = current_documents(fetched, stored)
+        self.counts["documents"] += len(fetched)
         state = self.archive.report_state(item.url)
-        listing = {"listing_url": item.listing_url}
-        if state and state["content_hash"] == content_hash(documents) \
-                and state["parser_version"] == parsers.PARSER_VERSION:
-            self.archive.save_documents(item.url, documents, keep_parse_errors=True)
-            self.archive.touch_report(item.url, {**listing, **source_fields(item.source)})
+        fields = {"listing_url": item.listing_url, **source_fields(item.source)}
+        if is_unchanged(state, documents):
+            self.archive.save_unchanged(item.url, documents, fields)
             self.counts["reports_unchanged"] += 1
             return
-        files = [(page, item.body)] + [(doc, self.archive.store.read(doc.sha256))
-                                       for doc in attachments]
+        files = []
+        for doc in documents:
+            try:
+                body = bodies[doc.url] if doc.url in bodies else self.archive.store.read(doc.sha256)
+                files.append((doc, body))
+            except OSError as error:
+                logger.warning("%s: its stored copy is missing (%s); left out", doc.url, error)
         record = await maybe_deferred_to_future(deferToThread(
-            build_report, item.url, files, hints=item.hints, source=item.source, **listing))
+            build_report, item.url, files, hints=item.hints, source=item.source,
+            listing_url=item.listing_url))
         if record.fields["status"] != "ok":
             failed = [doc for doc in documents if doc.parse_error]
             for doc in failed:
                 self.error(doc.url, "parse", doc.parse_error)
             if not failed:
                 self.error(item.url, "parse", "no report tables in the page or its attachments")
-        self.archive.save_documents(item.url, documents)
-        self.archive.save_report(record)
+        self.archive.save_report(record, [doc for doc, _ in files])
         self.counts["reports_changed" if state else "reports_new"] += 1
         logger.info("%s report: %s (%s, %s cells%s)", "changed" if state else "new",
                     record.fields["title"], record.fields["status"], len(record.cells),

@@ -24,6 +24,12 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 200,
 }
 
+# Every request, redirect hops included, stays on its listing's site or the registry's
+# file_hosts (ahead of robots.txt, so that a refused host is not even asked for it)
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ConfinementMiddleware": 50,
+}
+
 # --- Who we are ---------------------------------------------------------------------------
 # Name the project and a contact, so that a webmaster can reach whoever runs the crawl.
 # Set NIANBAO_CONTACT to your own address or page before crawling real portals.
@@ -54,10 +60,14 @@ MEDIA_ALLOW_REDIRECTS = True
 # --- Scheduling and re-runs -----------------------------------------------------------------
 # A scheduled crawl re-reads every listing and page: unchanged reports are recognised by
 # their bytes and cost no parse. To pause and resume one long crawl, pass
-# `-s JOBDIR=DIR` (Scrapy keeps its queue and seen requests there).
+# `-s JOBDIR=DIR` (Scrapy keeps its queue and seen requests there; a crawl killed
+# outright is recovered by crawler/jobstate.py).
 DEPTH_LIMIT = 0
 # a 年报 column is rarely more than a few dozen pages; this stops runaway pagination
 NIANBAO_MAX_LISTING_PAGES = 200
+# report links followed per listing: a county's column, every body and year since 2008,
+# holds hundreds; beyond this a listing is broken or hostile (the cap is an errors row)
+NIANBAO_MAX_REPORT_LINKS = 5000
 
 # HTTP cache: off; while developing selectors against a real portal, turn it on
 # (-s HTTPCACHE_ENABLED=True) to stop re-fetching the same pages.

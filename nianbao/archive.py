@@ -7,13 +7,26 @@ the content-addressed store of every captured file's bytes.
 Writes are upserts keyed on URLs, so a second crawl of an unchanged portal adds no row
 to `reports`, `documents` or `cells`. Old bytes are never overwritten: a changed file
 gets a new content address and a new row in `document_versions`.
+
+What the archive guarantees (README, "Operating it"):
+- one writer at a time: `Archive` holds an exclusive lock on `archive.db-lock` while it
+  is open; a second writer gets `ArchiveBusy`, naming the first;
+- one report, one transaction: its documents, versions, report row, cells, checks,
+  sections, figures and search row commit together or not at all;
+- the database is in WAL mode, so the published site reads committed reports while a
+  crawl writes;
+- the content store writes a file under a temporary name and renames it into place:
+  a file in the store is whole, and it is never written twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +65,10 @@ SCHEMA: dict[str, dict] = {
             "checks_ok": int, "checks_failed": int, "warnings": str,
             "report_document": str, "listing_url": str,
             "first_seen": str, "last_seen": str,
+            # the page answered 404/410 or "page not found" since this time (null: served)
+            "gone_since": str,
+            # `cells` rows written with the report: a report is complete when they are there
+            "cell_count": int,
             "content_hash": str, "parser_version": str, "listing_hints": str, "text": str,
         },
         "pk": "url",
@@ -60,7 +77,10 @@ SCHEMA: dict[str, dict] = {
     "documents": {
         "columns": {
             "url": str, "report_url": str, "kind": str, "filename": str, "content_type": str,
-            "sha256": str, "size": int, "http_status": int, "fetched_at": str,
+            # the bytes kept (the last version fetched fine) and when they were fetched
+            "sha256": str, "size": int, "fetched_at": str,
+            # the last attempt: when, its HTTP status, and why it failed (null: it did not)
+            "checked_at": str, "http_status": int, "fetch_error": str,
             "first_seen": str, "parse_error": str,
         },
         "pk": "url",
@@ -110,6 +130,9 @@ SCHEMA: dict[str, dict] = {
             "id": int, "started": str, "finished": str, "status": str, "listings": int,
             "reports_new": int, "reports_changed": int, "reports_unchanged": int,
             "documents": int, "errors": int, "arguments": str,
+            # registry entries or listings that failed as a whole: unreachable, blocked,
+            # an empty listing (JSON list of "name: reason")
+            "sources_failed": str,
         },
         "pk": "id",
     },
@@ -160,7 +183,10 @@ def content_path(digest: str) -> str:
 
 
 class ContentStore:
-    """Read access to the content-addressed bytes (Scrapy's FilesPipeline writes them)."""
+    """The content-addressed bytes: `root/ab/ab12…`, each file named by its sha256."""
+
+    # files being written; emptied by the next writer (what a crash left is never read)
+    INCOMING = ".incoming"
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -172,6 +198,36 @@ class ContentStore:
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()
+
+    def put(self, body: bytes) -> str:
+        """Store `body` and return its digest. A file already stored is not written again;
+        a new one is written under a temporary name, synced, and renamed into place, so
+        that a reader (or a crash) never meets half a file."""
+        digest = sha256(body)
+        target = self.path(digest)
+        if target.exists():
+            return digest
+        incoming = self.root / self.INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=incoming)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(body)
+                file.flush()
+                os.fsync(file.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def clear_incoming(self) -> None:
+        """Remove what an interrupted writer left half-written (only the lock holder may)."""
+        incoming = self.root / self.INCOMING
+        if incoming.is_dir():
+            for leftover in incoming.iterdir():
+                leftover.unlink(missing_ok=True)
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -193,8 +249,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:
-    """The archive, for writing: its schema brought up to date first."""
+    """The archive, for writing: in WAL mode (readers see committed transactions while
+    a writer works), its schema brought up to date first."""
     db = sqlite_utils.Database(path)
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.enable_wal()
+    # WAL with NORMAL sync cannot corrupt the file; a power cut may lose the last
+    # commits, which the next crawl fetches again
+    db.execute("PRAGMA synchronous = NORMAL")
     ensure_schema(db)
     return db
 
@@ -204,9 +266,121 @@ def read_archive(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True))
 
 
+def reports_seen_since(path: str | Path, since: str) -> set[str]:
+    """URLs of the reports a crawl fetched (new, changed or unchanged) since `since`."""
+    if not Path(path).exists():
+        return set()
+    archive = read_archive(path)
+    try:
+        if "reports" not in archive.table_names():
+            return set()
+        return {row["url"] for row in archive.query(
+            "select url from reports where last_seen >= ?", [since])}
+    finally:
+        archive.close()
+
+
+def backup(db_path: str | Path, destination: str | Path) -> dict:
+    """Copy an archive into `destination` (a folder) consistently, even while a crawl
+    writes it: first the database, through SQLite's online backup (the committed state
+    of one moment), then the stored files. A file is stored before any row names it and
+    never changes, so every file the copied database names is copied. Files the
+    destination already holds are skipped: a second backup copies only what is new.
+    The copy is an archive itself (`destination/archive.db` + `archive-files/`)."""
+    source_path, folder = Path(db_path), Path(destination)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / source_path.name
+    partial = target.with_name(target.name + "-partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{source_path.resolve()}?mode=ro", uri=True)
+    copy = sqlite3.connect(partial)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    os.replace(partial, target)
+    stored, kept = ContentStore(files_dir(source_path)), ContentStore(files_dir(target))
+    counts = {"files_copied": 0, "files_present": 0}
+    for path in sorted(stored.root.glob("??/*")):
+        if kept.path(path.name).exists():
+            counts["files_present"] += 1
+        else:
+            kept.put(path.read_bytes())
+            counts["files_copied"] += 1
+    return counts
+
+
+# --- one writer at a time -------------------------------------------------------------------
+
+
+class ArchiveBusy(RuntimeError):
+    """Another process is writing the archive; the message names it."""
+
+
+def lock_path(db_path: str | Path) -> Path:
+    """The lock file a writer holds: `archive.db` -> `archive.db-lock`."""
+    return Path(f"{db_path}-lock")
+
+
+class WriterLock:
+    """An exclusive `flock` on the archive's lock file. The kernel releases it when its
+    holder exits, however it exits, so a crashed writer never leaves the archive locked.
+    The file says who holds it, for the message a second writer gets."""
+
+    def __init__(self, db_path: str | Path):
+        self.path = lock_path(db_path)
+        self.fd: int | None = None
+
+    def acquire(self, holder: str) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held_by = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
+            raise ArchiveBusy(f"archive busy: {held_by or 'another writer'}") from None
+        self.fd = fd
+        self.describe(holder)
+
+    def describe(self, holder: str) -> None:
+        """Say what the holder is doing (a crawl learns its run number once started)."""
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, f"{holder} (pid {os.getpid()})\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def writer_of(db_path: str | Path) -> str | None:
+    """Who is writing the archive now ("crawl run 12 since … (pid …)"), or None."""
+    try:
+        fd = os.open(lock_path(db_path), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another writer"
+    finally:
+        os.close(fd)
+    return None
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
 @dataclass
 class DocumentRecord:
-    """One captured file: the detail page itself or one of its attachments."""
+    """One captured file: the detail page itself or one of its attachments.
+
+    `fresh`: its bytes were fetched by this crawl (else they are the archive's last
+    stored version); `fetch_error`: why this crawl's attempt failed."""
 
     url: str
     kind: str
@@ -217,6 +391,17 @@ class DocumentRecord:
     http_status: int | None = 200
     fetched_at: str | None = None
     parse_error: str | None = None
+    checked_at: str | None = None
+    fetch_error: str | None = None
+    fresh: bool = True
+
+    FIELDS = ("url", "kind", "sha256", "size", "content_type", "filename", "http_status",
+              "fetched_at", "parse_error", "checked_at", "fetch_error")
+
+    @classmethod
+    def stored(cls, row: dict) -> "DocumentRecord":
+        """A document as the archive holds it (not fetched by this crawl)."""
+        return cls(**{name: row.get(name) for name in cls.FIELDS}, fresh=False)
 
 
 @dataclass
@@ -231,87 +416,102 @@ class ReportRecord:
 
 
 class Archive:
-    """The writes the crawler and `reparse` make, each an upsert."""
+    """The archive opened for writing, by one process at a time (crawl or reparse).
 
-    def __init__(self, path: str | Path):
+    Every write of a report is one transaction. Open it with `with Archive(path) as
+    archive:` or call `close()`: the writer lock is held until then."""
+
+    def __init__(self, path: str | Path, activity: str = "writer"):
         self.path = Path(path)
-        self.db = open_archive(self.path)
-        self.store = ContentStore(files_dir(self.path))
+        self.lock = WriterLock(self.path)
+        self.lock.acquire(f"{activity} since {now()}")
+        try:
+            self.db = open_archive(self.path)
+            self.store = ContentStore(files_dir(self.path))
+            self.store.clear_incoming()
+            self.interrupted_runs = self._close_interrupted_runs()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def close(self) -> None:
+        if self.lock.fd is not None:
+            self.db.close()
+            self.lock.release()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # --- crawl runs and errors ---------------------------------------------------------
 
+    def _close_interrupted_runs(self) -> list[int]:
+        """Runs still marked `running`: their process is gone (we hold the lock)."""
+        stale = [row["id"] for row in self.db.query(
+            "select id from crawl_runs where status = 'running'")]
+        if stale:
+            with self.db.atomic():
+                self.db.execute("update crawl_runs set status = 'interrupted' "
+                                "where status = 'running'")
+        return stale
+
     def start_run(self, arguments: dict) -> int:
         table = self.db.table("crawl_runs")
-        table.insert({"started": now(), "status": "running",
-                      "arguments": json.dumps(arguments, ensure_ascii=False)})
-        return table.last_pk
+        with self.db.atomic():
+            table.insert({"started": now(), "status": "running",
+                          "arguments": json.dumps(arguments, ensure_ascii=False)})
+        run_id = table.last_pk
+        self.lock.describe(f"crawl run {run_id} since {now()}")
+        return run_id
 
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
-        self.db.table("crawl_runs").update(run_id, {"finished": now(), "status": status, **counts})
+        with self.db.atomic():
+            self.db.table("crawl_runs").update(run_id, {"finished": now(), "status": status,
+                                                        **counts})
 
     def record_error(self, run_id: int | None, url: str, stage: str, message: str) -> None:
-        self.db.table("errors").insert({"run_id": run_id, "url": url, "stage": stage,
-                                        "message": message, "time": now()})
+        with self.db.atomic():
+            self.db.table("errors").insert({"run_id": run_id, "url": url, "stage": stage,
+                                            "message": message, "time": now()})
 
     # --- reports and their documents ----------------------------------------------------
 
     def report_state(self, url: str) -> dict | None:
+        """The stored report's content hash and parser version, and whether every row
+        derived from it is there (its cells, figures and search rows): a report left
+        half-written by an older version is not complete, and is parsed again."""
         rows = list(self.db.query(
-            "select content_hash, parser_version from reports where url = ?", [url]))
+            f"""select content_hash, parser_version,
+                  cell_count is not null
+                  and cell_count = (select count(*) from cells where report_url = r.url)
+                  and exists (select 1 from figures where [年报] = r.url)
+                  and exists (select 1 from [{FTS_TABLE}] where rowid = r.rowid) as complete
+                from reports r where url = ?""", [url]))
         return rows[0] if rows else None
 
-    def save_documents(self, report_url: str, documents: list[DocumentRecord],
-                       keep_parse_errors: bool = False) -> None:
-        """Upsert the files of a report; `keep_parse_errors` when they were not parsed."""
-        seen = now()
-        for doc in documents:
-            existing = self._get("documents", doc.url)
-            row = {
-                "url": doc.url, "report_url": report_url, "kind": doc.kind,
-                "filename": doc.filename, "content_type": doc.content_type,
-                "sha256": doc.sha256, "size": doc.size, "http_status": doc.http_status,
-                "fetched_at": doc.fetched_at or seen,
-                "parse_error": existing["parse_error"] if existing and keep_parse_errors
-                else doc.parse_error,
-                "first_seen": existing["first_seen"] if existing else seen,
-            }
-            self.db.table("documents").upsert(row, pk="url")
-            versions = self.db.table("document_versions")
-            key = (doc.url, doc.sha256)
-            if self._get("document_versions", key):
-                versions.update(key, {"last_seen": seen})
-            else:
-                versions.insert({"url": doc.url, "sha256": doc.sha256, "size": doc.size,
-                                 "content_type": doc.content_type, "first_seen": seen,
-                                 "last_seen": seen})
+    def stored_documents(self, report_url: str) -> list[DocumentRecord]:
+        """Every file the report has been made of, as last stored, page first."""
+        return [DocumentRecord.stored(row) for row in self.db.query(
+            "select * from documents where report_url = ? order by url != ?, rowid",
+            [report_url, report_url])]
 
-    def save_parse_results(self, documents: list[DocumentRecord]) -> None:
-        """What a re-parse learnt about each file: its kind and why it failed, if it did."""
-        for doc in documents:
-            self.db.table("documents").update(doc.url, {"kind": doc.kind,
-                                                         "parse_error": doc.parse_error})
-
-    def touch_report(self, url: str, fields: dict) -> None:
-        """An unchanged report seen again: only its sighting, listing and source details
-        move (a region corrected in the registry reaches `figures` too)."""
-        with self.db.conn:
-            self.db.table("reports").update(url, {"last_seen": now(), **fields})
-            region = {name: fields[column] for column, name in _FIGURES_REGION.items()
-                      if column in fields}
-            if region and self._get("figures", url):
-                self.db.table("figures").update(url, region)
-
-    def save_report(self, record: ReportRecord, seen: bool = True) -> None:
-        """Upsert the report row and replace its cells, checks and sections. `seen`: the
-        report was just fetched (a re-parse leaves its sighting times alone)."""
+    def save_report(self, record: ReportRecord, documents: list[DocumentRecord],
+                    seen: bool = True) -> None:
+        """Write a parsed report, in one transaction: its documents and their versions,
+        its row, and the rows derived from it (cells, checks, sections, figures, search).
+        `seen`: the report was just fetched (a re-parse leaves its sighting times alone)."""
         stamp = now()
-        with self.db.conn:
-            reports = self.db.table("reports")
+        with self.db.atomic():
+            self._save_documents(record.url, documents)
             existing = self._get("reports", record.url)
-            row = {"url": record.url, **record.fields,
+            row = {"url": record.url, **record.fields, "cell_count": len(record.cells),
                    "first_seen": existing["first_seen"] if existing else stamp,
                    "last_seen": stamp if seen or not existing else existing["last_seen"]}
-            reports.upsert(row, pk="url")
+            if seen:
+                row["gone_since"] = None
+            self.db.table("reports").upsert(row, pk="url")
             for name in ("cells", "checks", "sections"):
                 self.db.execute(f"delete from [{name}] where report_url = ?", [record.url])
             self.db.table("cells").insert_all(
@@ -327,6 +527,62 @@ class Archive:
                 figures_row(self._get("reports", record.url), record.cells), pk="年报")
             self._index_for_search(record)
 
+    def save_unchanged(self, url: str, documents: list[DocumentRecord], fields: dict) -> None:
+        """A report seen again with the same files: its documents' fetch facts, its
+        sighting, listing and source details move, in one transaction (a region
+        corrected in the registry reaches `figures` too)."""
+        with self.db.atomic():
+            self._save_documents(url, documents)
+            self.db.table("reports").update(url, {"last_seen": now(), "gone_since": None,
+                                                  **fields})
+            region = {name: fields[column] for column, name in _FIGURES_REGION.items()
+                      if column in fields}
+            if region and self._get("figures", url):
+                self.db.table("figures").update(url, region)
+
+    def page_failed(self, url: str, message: str, http_status: int | None,
+                    gone: bool) -> bool:
+        """A report's page could not be fetched this time: everything stays; the failure
+        is noted on the page's document, and a page the portal says is gone (404, 410,
+        "page not found") marks the report gone from that day. False when the archive
+        holds no such report."""
+        if not self._get("reports", url):
+            return False
+        stamp = now()
+        with self.db.atomic():
+            if self._get("documents", url):
+                self.db.table("documents").update(url, {
+                    "checked_at": stamp, "http_status": http_status, "fetch_error": message})
+            if gone:
+                self.db.execute("update reports set gone_since = ? where url = ? "
+                                "and gone_since is null", [stamp, url])
+        return True
+
+    def _save_documents(self, report_url: str, documents: list[DocumentRecord]) -> None:
+        """Upsert a report's files (inside the caller's transaction). A file fetched by
+        this crawl moves its version's `last_seen`; one that failed keeps its bytes and
+        records the failure."""
+        seen = now()
+        versions = self.db.table("document_versions")
+        for doc in documents:
+            existing = self._get("documents", doc.url)
+            row = {name: getattr(doc, name) for name in DocumentRecord.FIELDS}
+            row.update(report_url=report_url,
+                       first_seen=existing["first_seen"] if existing else seen)
+            if doc.fresh:
+                row.update(fetched_at=doc.fetched_at or seen, checked_at=doc.fetched_at or seen,
+                           fetch_error=None)
+            self.db.table("documents").upsert(row, pk="url")
+            if not doc.fresh:
+                continue
+            key = (doc.url, doc.sha256)
+            if self._get("document_versions", key):
+                versions.update(key, {"last_seen": seen})
+            else:
+                versions.insert({"url": doc.url, "sha256": doc.sha256, "size": doc.size,
+                                 "content_type": doc.content_type, "first_seen": seen,
+                                 "last_seen": seen})
+
     def _index_for_search(self, record: ReportRecord) -> None:
         """Replace the report's row of the full-text index (keyed by its rowid in reports)."""
         rowid = self.db.execute("select rowid from reports where url = ?",
@@ -335,10 +591,6 @@ class Archive:
         columns = index_row(record.fields.get("title"), record.fields.get("text"))
         self.db.execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(columns)}) values "
                         f"(?, {', '.join('?' * len(columns))})", [rowid, *columns.values()])
-
-    def documents_of(self, report_url: str) -> list[dict]:
-        return list(self.db.query(
-            "select * from documents where report_url = ? order by rowid", [report_url]))
 
     def _get(self, table: str, key) -> dict | None:
         try:

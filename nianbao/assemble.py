@@ -6,6 +6,11 @@ table cells carries the report's figures and text, the page carries its metadata
 what the listing said about the link fills what the page does not print. The crawler's
 pipeline and `nianbao reparse` both come through here, so a re-parse gives exactly what
 a crawl would have.
+
+A report is made of every file it has ever been made of, each in its latest stored
+version: a crawl replaces the versions it fetched fine, and a file that failed this
+time (404, 5xx, a timeout, a challenge) is read from the bytes the archive already
+holds, so that an outage never replaces figures with fewer.
 """
 
 from __future__ import annotations
@@ -38,6 +43,27 @@ def content_hash(documents: list[DocumentRecord]) -> str:
     """One digest for the set of files a report is made of: it changes when any does."""
     lines = sorted(f"{d.url} {d.sha256}" for d in documents)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def current_documents(fetched: list[DocumentRecord],
+                      stored: list[DocumentRecord]) -> list[DocumentRecord]:
+    """The report's files now: those this crawl fetched, then every stored one it did not
+    (their failures noted on them by the caller). The page stays first. A fetched file
+    with the bytes already stored keeps what its parse found (kind, parse error)."""
+    by_url = {doc.url: doc for doc in stored}
+    for doc in fetched:
+        known = by_url.get(doc.url)
+        if known and known.sha256 == doc.sha256:
+            doc.kind, doc.parse_error = known.kind, known.parse_error
+    fetched_urls = {doc.url for doc in fetched}
+    return list(fetched) + [doc for doc in stored if doc.url not in fetched_urls]
+
+
+def is_unchanged(state: dict | None, documents: list[DocumentRecord]) -> bool:
+    """Nothing to parse: the same files, the same parser, and every derived row stored."""
+    return bool(state and state["complete"]
+                and state["content_hash"] == content_hash(documents)
+                and state["parser_version"] == parsers.PARSER_VERSION)
 
 
 def _cell_count(result: dict) -> int:

@@ -5,11 +5,13 @@
     nianbao reparse --db PATH         rebuild parsed tables from the stored bytes
     nianbao serve --db PATH --port N  publish an archive with Datasette
     nianbao export --db PATH ...      a filtered CSV, without a server
+    nianbao backup --db PATH DEST     a consistent copy of the archive, safe during a crawl
     nianbao sources                   list and check the sources registry
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -48,10 +50,7 @@ def _require_archive(db: str) -> None:
         raise click.ClickException(f"no archive at {db}")
 
 
-def _report_run(db) -> None:
-    from .crawl import last_run
-
-    run = last_run(db)
+def _report_run(run: dict | None) -> None:
     if run:
         click.echo(f"crawl run {run['id']} {run['status']}: {run['listings']} listing pages, "
                    f"{run['reports_new']} new, {run['reports_changed']} changed, "
@@ -59,7 +58,65 @@ def _report_run(db) -> None:
                    f"{run['errors']} errors (see the errors table)")
 
 
-@main.command()
+class _ArgumentError(click.ClickException):
+    """A bad argument, said in one `Error:` line (exit 2, as click's usage errors), before
+    Scrapy starts."""
+
+    exit_code = 2
+
+
+# `nianbao crawl` exit codes, for cron and systemd timers
+EXIT_SOURCE_FAILED, EXIT_BUSY, EXIT_CRAWL_FAILED = 1, 3, 4
+
+
+def _check_crawl_arguments(urls, source, registry) -> None:
+    from urllib.parse import urlparse
+
+    from crawler.sources import REGISTRY_PATH, RegistryError, load_sources
+
+    for url in urls:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise _ArgumentError(f"--url {url!r} is not an http(s) URL")
+    if urls:
+        return
+    try:
+        entries = load_sources(registry or REGISTRY_PATH)
+    except RegistryError as error:
+        raise _ArgumentError(str(error)) from None
+    if source and source not in {entry.name for entry in entries}:
+        raise _ArgumentError(f"--source {source!r}: no entry of that name in "
+                             f"{registry or REGISTRY_PATH} (`nianbao sources` lists them)")
+
+
+def _crawl_outcome(db, before: dict | None, code: int) -> tuple[int, str | None]:
+    """The exit code and error line of a crawl, from the run it recorded."""
+    from .archive import writer_of
+    from .crawl import last_run
+
+    run = last_run(db)
+    if run is None or (before is not None and run["id"] == before["id"]):
+        busy = writer_of(db)
+        if busy:
+            return EXIT_BUSY, f"archive busy: {busy}; nothing was crawled"
+        return EXIT_CRAWL_FAILED, f"the crawl did not start (exit code {code}; see the log above)"
+    _report_run(run)
+    if run["status"] != "finished" or code:
+        return EXIT_CRAWL_FAILED, f"crawl run {run['id']} did not finish ({run['status']})"
+    failed = json.loads(run["sources_failed"] or "[]")
+    if failed:
+        return EXIT_SOURCE_FAILED, f"{len(failed)} source(s) failed: " + "; ".join(failed)
+    return 0, None
+
+
+@main.command(epilog="""\b
+Exit codes (for cron and systemd timers):
+  0  the crawl finished and every source answered
+  1  the crawl finished, but a source failed (unreachable, blocked, empty
+     listing); the last line names them
+  2  bad arguments: nothing was crawled
+  3  the archive is busy (another crawl or reparse is writing it)
+  4  the crawl did not finish (interrupted, or Scrapy failed to start)""")
 @db_option
 @click.option("--url", "urls", multiple=True, metavar="URL",
               help="A 年报 listing to crawl (repeatable). Default: every registry entry.")
@@ -67,7 +124,7 @@ def _report_run(db) -> None:
 @click.option("--registry", type=click.Path(exists=True, dir_okay=False),
               help="Another sources registry file (default: crawler/sources.yaml).")
 @click.option("--jobdir", type=click.Path(file_okay=False),
-              help="Keep the crawl's state here so that an interrupted crawl resumes.")
+              help="Keep the crawl's state here so that a stopped or killed crawl resumes.")
 @click.option("-s", "--setting", "settings", multiple=True, metavar="NAME=VALUE",
               help="A Scrapy setting for this run (repeatable), e.g. -s DOWNLOAD_DELAY=5.")
 def crawl(db, urls, source, registry, jobdir, settings):
@@ -76,28 +133,49 @@ def crawl(db, urls, source, registry, jobdir, settings):
     Every report page and attachment is kept byte for byte beside the archive; a report
     whose files did not change since the last crawl is not parsed again.
     """
-    from .crawl import run_crawl
+    from .archive import writer_of
+    from .crawl import last_run, run_crawl
 
     options = {name: value.strip() for name, value in _pairs(settings, "-s").items()}
+    _check_crawl_arguments(urls, source, registry)
     if jobdir:
         options["JOBDIR"] = jobdir
+    busy = writer_of(db)
+    if busy:
+        click.echo(f"Error: archive busy: {busy}; nothing was crawled", err=True)
+        sys.exit(EXIT_BUSY)
+    before = last_run(db)
     code = run_crawl(db, urls=list(urls), source=source, registry=registry, settings=options)
-    _report_run(db)
-    sys.exit(code)
+    exit_code, message = _crawl_outcome(db, before, code)
+    if message:
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(exit_code)
 
 
 @main.command()
 @db_option
 @click.option("--outdated", is_flag=True,
-              help="Only reports parsed by an older parser version.")
+              help="Only reports parsed by an older parser version, or left incomplete.")
 def reparse(db, outdated):
-    """Rebuild every parsed table from the archived files, without crawling."""
+    """Rebuild every parsed table from the archived files, without crawling.
+
+    Each report is rewritten in one transaction; one that fails keeps its earlier rows
+    and is recorded in the errors table (exit code 1). Exit code 3: the archive is
+    busy (a crawl is writing it).
+    """
+    from .archive import ArchiveBusy
     from .reparse import reparse as run
 
     _require_archive(db)
-    counts = run(db, outdated_only=outdated, log=click.echo)
+    try:
+        counts = run(db, outdated_only=outdated, log=click.echo)
+    except ArchiveBusy as busy:
+        click.echo(f"Error: {busy}; nothing was re-parsed", err=True)
+        sys.exit(EXIT_BUSY)
     click.echo(f"{counts['reparsed']} reports re-parsed, {counts['skipped']} up to date, "
-               f"{counts['missing_files']} with stored files missing")
+               f"{counts['missing_files']} with stored files missing, {counts['failed']} failed")
+    if counts["failed"] or counts["missing_files"]:
+        sys.exit(1)
 
 
 @main.command()
@@ -105,8 +183,12 @@ def reparse(db, outdated):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 def serve(db, host, port):
-    """Publish an archive with Datasette, read-only, with the project's configuration."""
-    from .publish import out_of_date
+    """Publish an archive with Datasette, read-only, with the project's configuration.
+
+    The site may run beside a crawl into the same archive: it reads what each report's
+    transaction committed, and shows new reports as they come, without a restart.
+    """
+    from .publish import ensure_wal, incomplete_reports, out_of_date
     from .publish import serve as publish
 
     _require_archive(db)
@@ -115,6 +197,13 @@ def serve(db, host, port):
         raise click.ClickException(
             f"{db} was made by an older version (it lacks {', '.join(missing)}): run "
             f"`nianbao reparse --db {db}` once, then serve it")
+    if ensure_wal(db):
+        click.echo(f"{db}: switched to WAL mode, so that a crawl can write while the site reads")
+    incomplete = incomplete_reports(db)
+    if incomplete:
+        click.echo(f"Warning: {incomplete} report(s) were left half-written by an interrupted "
+                   f"write of an older version; `nianbao reparse --db {db} --outdated` (or the "
+                   "next crawl) repairs them. Serving the rest.", err=True)
     click.echo(f"Datasette: http://{host}:{port}/  (Ctrl-C stops it)")
     publish(db, host, port)
 
@@ -131,7 +220,7 @@ def demo(db, port, portal_port, serve):
     """Serve the bundled demo portal, crawl it, parse it, and publish the archive."""
     import yaml
 
-    from .crawl import run_crawl
+    from .crawl import last_run, run_crawl
     from .demo.server import serve_portal
     from .demo.site import LISTING_PATH, PORTAL_REGION, build_site
     from .publish import serve as publish
@@ -156,11 +245,12 @@ def demo(db, port, portal_port, serve):
                 "name": manifest["portal"], "region": PORTAL_REGION, "listing": listing,
                 "verified": True}]}, allow_unicode=True), encoding="utf-8")
             click.echo(f"crawling it into {db} …")
+            before = last_run(db)
             code = run_crawl(db, registry=registry,
                              settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
-            _report_run(db)
-            if code:
-                raise click.ClickException(f"the crawl failed (exit code {code})")
+            exit_code, message = _crawl_outcome(db, before, code)
+            if exit_code:
+                raise click.ClickException(message)
             if serve:
                 click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C stops it)")
                 publish(db, "127.0.0.1", port)
@@ -189,6 +279,23 @@ def export(db, table, filters, search, columns, output):
         raise click.ClickException(str(error))
     count = write_csv(output, names, rows)
     click.echo(f"{count} rows written", err=True)
+
+
+@main.command()
+@db_option
+@click.argument("destination", type=click.Path(file_okay=False))
+def backup(db, destination):
+    """Copy the archive (database and stored files) into DESTINATION, consistently.
+
+    Safe while a crawl or the site uses the archive. Run it again into the same folder
+    and only new files are copied.
+    """
+    from .archive import backup as copy
+
+    _require_archive(db)
+    counts = copy(db, destination)
+    click.echo(f"{db} copied to {Path(destination) / Path(db).name}; stored files: "
+               f"{counts['files_copied']} copied, {counts['files_present']} already there")
 
 
 @main.command()

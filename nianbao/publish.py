@@ -2,6 +2,11 @@
 
 `datasette_app` is the one place the published site is configured: `nianbao serve` runs
 it under uvicorn and the tests drive it through Datasette's test client.
+
+How the site meets a crawl: the archive is an SQLite database in WAL mode, which the
+site opens read-only (not immutable). A crawl commits one report at a time; the site
+reads the last committed state, so a crawl beside the server causes no error and its
+reports appear as they are committed, without a restart.
 """
 
 from __future__ import annotations
@@ -39,28 +44,63 @@ def metadata_for(db: str | Path) -> dict:
 
 def out_of_date(db: str | Path) -> list[str]:
     """What the published site needs and the archive lacks (an archive made by an older
-    version): tables of the schema, the search index, a figures row per report."""
+    version): tables and columns of the schema, the search index."""
     from .archive import SCHEMA, read_archive
     from .search import FTS_TABLE
 
     archive = read_archive(db)
-    tables = set(archive.table_names())
-    missing = [name for name in [*SCHEMA, FTS_TABLE] if name not in tables]
-    if not missing:
-        counts = [archive.table(name).count for name in ("reports", "figures", FTS_TABLE)]
-        if counts[1] < counts[0] or counts[2] < counts[0]:
-            missing.append(f"figures or search rows for {counts[0] - min(counts[1:])} reports")
-    archive.close()
-    return missing
+    try:
+        tables = set(archive.table_names())
+        missing = [name for name in [*SCHEMA, FTS_TABLE] if name not in tables]
+        for name, spec in SCHEMA.items():
+            if name in tables:
+                columns = archive.table(name).columns_dict
+                missing += [f"{name}.{column}" for column in spec["columns"] if column not in columns]
+        return missing
+    finally:
+        archive.close()
+
+
+def incomplete_reports(db: str | Path) -> int:
+    """Reports whose derived rows are not all there (figures, search row, every cell):
+    left by a write that an older version did not make in one transaction."""
+    from .archive import read_archive
+    from .search import FTS_TABLE
+
+    archive = read_archive(db)
+    try:
+        return archive.execute(f"""select count(*) from reports r where
+            not exists (select 1 from figures where [年报] = r.url)
+            or not exists (select 1 from [{FTS_TABLE}] where rowid = r.rowid)
+            or r.cell_count is null
+            or r.cell_count != (select count(*) from cells where report_url = r.url)""").fetchone()[0]
+    finally:
+        archive.close()
+
+
+def ensure_wal(db: str | Path) -> bool:
+    """Put an archive written by an older version into WAL mode, so that the site can read
+    it while a crawl writes (the mode is kept in the file). True if it was switched."""
+    import sqlite3
+
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return False
+        connection.execute("PRAGMA journal_mode = WAL")
+        return True
+    finally:
+        connection.close()
 
 
 def datasette_app(db: str | Path):
-    """Datasette publishing `db` read-only (immutable), with the project's configuration."""
+    """Datasette publishing `db` read-only, with the project's configuration. The file is
+    opened as a mutable database (mode=ro), not immutable: a crawl may be writing it."""
     from datasette.app import Datasette
 
     folders = {name: DATASETTE_DIR / name for name in ("templates", "plugins", "static")}
     return Datasette(
-        immutables=[str(db)], metadata=metadata_for(db), settings=SETTINGS,
+        files=[str(db)], metadata=metadata_for(db), settings=SETTINGS,
         template_dir=str(folders["templates"]) if folders["templates"].is_dir() else None,
         plugins_dir=str(folders["plugins"]) if folders["plugins"].is_dir() else None,
         static_mounts=[("static", str(folders["static"]))] if folders["static"].is_dir() else None)

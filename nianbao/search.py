@@ -29,6 +29,8 @@ _TOKENS = re.compile(rf"[{_HAN}](?:\s*[{_HAN}])*|[0-9a-z]+")
 _SPACE = re.compile(r"\s+")
 # what a query with no searchable character matches: nothing
 NOTHING = '"\u2400"'
+# a reader's query is read up to this many characters (a search box, not a document)
+MAX_QUERY_CHARS = 200
 
 
 def _runs(text: str) -> list[str]:
@@ -60,9 +62,10 @@ def index_row(title: str | None, text: str | None) -> dict:
 
 
 def match_expression(query: str) -> str:
-    """The FTS5 MATCH expression for a reader's query: every term must occur."""
+    """The FTS5 MATCH expression for a reader's query: every term must occur. Only the
+    first MAX_QUERY_CHARS characters are read."""
     parts = []
-    for run in (run for term in query.split() for run in _runs(term)):
+    for run in (run for term in query[:MAX_QUERY_CHARS].split() for run in _runs(term)):
         if _is_han(run) and len(run) == 1:
             parts.append(f'{{title_chars body_chars}} : "{run}"')
         elif _is_han(run):

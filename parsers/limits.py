@@ -15,3 +15,7 @@ OCR_SECONDS_PER_PAGE = 60
 OFFICE_SECONDS = 120
 # HTML and text are decoded up to this many characters
 MAX_TEXT_CHARS = 4 * 1024 * 1024
+# a figure no report can hold: beyond this, or negative outside the 2019 template's
+# 本年增/减 column (where a decrease is printed as a negative number), it is refused
+MAX_FIGURE = 10 ** 12
+SIGNED_COLUMNS = frozenset({"本年增/减"})

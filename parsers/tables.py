@@ -13,6 +13,7 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .limits import MAX_FIGURE, SIGNED_COLUMNS
 from .rows import Row, is_value
 from .vocabulary import is_blank_mark, normalize, parse_number, strip_numbering, vocabulary
 
@@ -302,6 +303,10 @@ class _Reader:
                 if not is_blank_mark(cell) and cell:
                     shown = f"unreadable {cell!r}"
                 self.warnings.append(f"{name} {key} {column}: {shown} cell left out")
+                continue
+            if abs(number) > MAX_FIGURE or (number < 0 and column not in SIGNED_COLUMNS):
+                self.warnings.append(f"{name} {key} {column}: {cell!r} is not a figure a report "
+                                     "can hold; cell left out")
                 continue
             cells[column] = number
         if key in table:

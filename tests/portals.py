@@ -381,3 +381,94 @@ def serve(portal_class):
     portal = portal_class().build()
     server = portal.serve()
     return portal, server
+
+
+# --- a county's 年报 column, for the reliability tests ---------------------------------------
+
+
+class ArchivePortal(Portal):
+    """A 年报 column of `count` reports, five to a listing page with 下一页 links. Every
+    other report prints its tables on its page; the rest are shell pages whose figures
+    are in an attached PDF. `listed` reports are on the listing (it can grow between
+    crawls), and any answer can be replaced while it serves (outages, redirects)."""
+
+    SAMPLES = ["seed-000", "seed-001", "variant-000", "variant-003", "variant-005", "seed-002"]
+    PER_PAGE = 5
+
+    def __init__(self, count: int = 12):
+        super().__init__()
+        self.count = self.listed = count
+
+    def build(self):
+        for number in range(1, self.count + 1):
+            name = self.SAMPLES[(number - 1) % len(self.SAMPLES)]
+            sample = styled(name, "trs")
+            path = f"/xxgk/nb/{number}/t2022_{number}.html"
+            attachments = []
+            if number % 2 == 0:
+                attachments = [f"/xxgk/nb/{number}/P0{number}.pdf"]
+                self.add(attachments[0], corpus_file(name, "report.pdf"), PDF)
+            self.add(path, page_html(sample, [(a, f"{sample.title}.pdf") for a in attachments],
+                                     shell=bool(attachments)))
+            self.reports.append({"name": name, "path": path, "title": sample.title,
+                                 "attachments": attachments})
+        return self
+
+    def dynamic(self, method, path, query, form):
+        if not path.startswith("/xxgk/nb/index"):
+            return None
+        stem = path.rsplit("/", 1)[1].removesuffix(".html")
+        page = int(stem.split("_")[1]) if "_" in stem else 0
+        chosen = self.reports[:self.listed][page * self.PER_PAGE:(page + 1) * self.PER_PAGE]
+        items = "".join(f"<li><a href='{r['path']}'>{html.escape(r['title'])}</a>"
+                        f"<span>2022-01-{10 + i:02d}</span></li>" for i, r in enumerate(chosen))
+        more = (page + 1) * self.PER_PAGE < self.listed
+        pager = f"<a href='index_{page + 1}.html'>下一页</a>" if more else ""
+        return Answer(f"<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head>"
+                      f"<body><ul class='list'>{items}</ul><div class='pager'>{pager}</div>"
+                      "</body></html>".encode())
+
+    @property
+    def listing(self) -> str:
+        return self.base + "/xxgk/nb/index.html"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def fetches(self, path: str) -> int:
+        return sum(1 for _, requested, _ in self.requests if requested == path)
+
+
+class HostilePortal(Portal):
+    """What a hostile or broken portal does: report pages and attachments that redirect
+    off the site (to another host, and to this server under the name `localhost`), one
+    that moves within the site, a figure no report can hold, and a second listing of
+    100,000 report links."""
+
+    def build(self):
+        sample = styled("seed-000", "trs")
+        self.page = page_html(sample)
+        huge = copy.deepcopy(sample)
+        huge.tables["applications"]["一"]["自然人"] = 99999999999999999999
+        self.add("/nb/new-place.html", self.page)
+        self.add("/nb/huge.html", page_html(huge))
+        self.add("/nb/file-away.html", page_html(sample, [("/nb/files/1.pdf", "年报.pdf")], shell=True))
+        for path, target in (("/nb/moved.html", "/nb/new-place.html"),
+                             ("/nb/away.html", "http://evil.invalid/nb/away.html"),
+                             ("/nb/files/1.pdf", "http://evil.invalid/files/1.pdf")):
+            self.add(path, b"", status=302, headers={"Location": target})
+        links = ["/nb/moved.html", "/nb/away.html", "/nb/alias.html", "/nb/file-away.html",
+                 "/nb/huge.html"]
+        self.add("/nb/index.html", "<html><body><ul>" + "".join(
+            f"<li><a href='{link}'>某区2022年政府信息公开工作年度报告</a></li>" for link in links)
+            + "</ul></body></html>")
+        self.add("/big/index.html", "<html><body><ul>" + "".join(
+            f"<li><a href='/big/{i}.html'>某镇{2000 + i % 25}年政府信息公开工作年度报告</a></li>"
+            for i in range(100_000)) + "</ul></body></html>")
+        return self
+
+    def dynamic(self, method, path, query, form):
+        if path == "/nb/alias.html":  # the same server under another name
+            port = self.base.rsplit(":", 1)[1]
+            return Answer(b"", status=302, headers={"Location": f"http://localhost:{port}/nb/new-place.html"})
+        return None

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from nianbao.cli import main
 
-COMMANDS = ["demo", "crawl", "reparse", "serve", "export", "sources"]
+COMMANDS = ["demo", "crawl", "reparse", "serve", "export", "backup", "sources"]
 
 
 @pytest.mark.parametrize("command", [[]] + [[c] for c in COMMANDS])
@@ -86,3 +86,38 @@ def test_serve_names_what_an_old_archive_lacks(archive_copy):
     from nianbao.publish import out_of_date
 
     assert out_of_date(archive_copy) == []
+
+
+def test_serve_names_a_half_written_report_as_such_and_serves_the_rest(archive_copy, monkeypatch):
+    import sqlite3
+
+    import nianbao.publish
+
+    with sqlite3.connect(archive_copy) as connection:  # what an older version's crash left
+        connection.execute("delete from figures where rowid = (select min(rowid) from figures)")
+    served = []
+    monkeypatch.setattr(nianbao.publish, "serve", lambda db, host, port: served.append(db))
+    result = CliRunner().invoke(main, ["serve", "--db", str(archive_copy)])
+    assert result.exit_code == 0, result.output
+    assert "1 report(s) were left half-written" in result.output and "older version (it" not in result.output
+    assert served == [str(archive_copy)]
+
+
+def test_backup_copies_the_archive_and_then_only_what_is_new(archive_copy, tmp_path):
+    import sqlite3
+
+    from nianbao.archive import ContentStore, files_dir
+
+    destination = tmp_path / "backup"
+    result = CliRunner().invoke(main, ["backup", "--db", str(archive_copy), str(destination)])
+    assert result.exit_code == 0, result.output
+    copy = destination / "archive.db"
+    with sqlite3.connect(archive_copy) as original, sqlite3.connect(copy) as copied:
+        for table in ("reports", "documents", "cells", "figures", "reports_fts"):
+            sql = f"select * from [{table}] order by rowid"
+            assert copied.execute(sql).fetchall() == original.execute(sql).fetchall(), table
+        digests = [row[0] for row in copied.execute("select sha256 from documents")]
+    store = ContentStore(files_dir(copy))
+    assert all(store.read(digest) == ContentStore(files_dir(archive_copy)).read(digest) for digest in digests)
+    again = CliRunner().invoke(main, ["backup", "--db", str(archive_copy), str(destination)])
+    assert "stored files: 0 copied, 23 already there" in again.output

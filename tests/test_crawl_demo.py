@@ -134,6 +134,6 @@ def test_reparse_rebuilds_the_same_tables_without_crawling(archive_copy):
         connection.execute("delete from cells")
         connection.execute("delete from checks")
     counts = reparse(archive_copy, log=lambda line: None)
-    assert counts == {"reparsed": 11, "skipped": 0, "missing_files": 0}
+    assert counts == {"reparsed": 11, "skipped": 0, "missing_files": 0, "failed": 0}
     assert rows(archive_copy, "select * from cells order by report_url, tbl, row, col") == before
     assert rows(archive_copy, "select count(*) n from checks")[0]["n"] > 0

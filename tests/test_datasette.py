@@ -330,6 +330,65 @@ def test_a_runaway_query_is_stopped(get):
     assert response.status_code == 400 and "too long" in response.json()["error"]
 
 
+def _plugin():
+    """The site's plugin module, as Datasette loads it from datasette/plugins."""
+    import importlib.util
+
+    from nianbao.publish import DATASETTE_DIR
+
+    spec = importlib.util.spec_from_file_location("nianbao_site_under_test",
+                                                  DATASETTE_DIR / "plugins" / "nianbao_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_excerpt_function_reads_capped_inputs_whoever_calls_it(monkeypatch):
+    plugin = _plugin()
+    # white space inside the term, as the search allows it
+    assert plugin.excerpt("本年度收到行政复 议申请共3件", "复议申请") == "本年度收到行政复 议申请共3件…"
+    searched = []
+
+    def spy(pattern, text, *args):
+        searched.append((pattern, len(text)))
+        return None
+
+    monkeypatch.setattr(plugin.re, "search", spy)
+    plugin.excerpt("申 " * 5_000_000, "申" * 100_000 + "请")  # what ?sql= could ask
+    (pattern, length), = searched
+    assert length <= plugin.EXCERPT_TEXT_CHARS
+    assert pattern.count("申") + pattern.count("请") <= plugin.EXCERPT_TERM_CHARS
+
+
+def test_a_query_cannot_hold_unbounded_memory(get):
+    too_long = get("/archive.json?sql=" + quote("select length(zeroblob(100000000))"))
+    assert too_long.status_code == 400 and "too big" in too_long.json()["error"]
+    many = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000) "
+            "select zeroblob(1000000) from n")
+    response = get("/archive.json?sql=" + quote(many))
+    assert response.status_code == 400 and "the result is larger than" in response.json()["error"]
+    assert get("/archive.json?sql=" + quote("select text from reports")).status_code == 200
+
+
+def test_search_reads_a_reader_sized_query(get):
+    from nianbao.search import MAX_QUERY_CHARS, match_expression
+
+    assert match_expression("申请" * 100_000) == match_expression(("申请" * 100_000)[:MAX_QUERY_CHARS])
+    assert get("/archive/reports.json?_search=" + quote("申请 " * 2_000)).status_code == 200
+
+
+def test_no_page_reveals_where_the_archive_lives(get, demo_archive):
+    folder = str(demo_archive.parent)
+    databases = get("/-/databases.json")
+    assert databases.status_code == 200 and databases.json()[0]["name"] == "archive"
+    assert "path" not in databases.json()[0] and folder not in databases.text
+    listed = get("/archive.json?sql=" + quote("select name, file from pragma_database_list") + "&_shape=array")
+    assert listed.status_code == 200 and listed.json() == [{"name": "main", "file": None}]
+    for page in ("/-/versions.json", "/-/plugins.json", "/-/settings.json", "/-/metadata.json",
+                 "/-/threads.json", "/archive.json"):
+        assert folder not in get(page).text, page
+
+
 def test_any_archive_file_gets_the_description(archive_copy, tmp_path):
     other = tmp_path / "other.db"
     archive_copy.rename(other)

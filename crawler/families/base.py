@@ -43,12 +43,13 @@ def static_links(text: str, url: str, pages: list[str] = ()):
     """Report links of a static listing page, then its further pages. A page that lists
     no report but links one sub-column per year (Gansu's 年报 columns) yields those."""
     page = Selector(text=text, base_url=url)
-    links = report_links(page, url)
-    for link, hints in links:
+    linked = 0
+    for link, hints in report_links(page, url):
+        linked += 1
         yield ReportLink(link, hints)
     for target in list(pages) + next_page_links(page, url):
         yield target
-    if not links:
+    if not linked:
         for _, target, anchor in anchors(page, url):
             label = "".join(anchor.css("::text").getall()).strip()
             if _YEAR.match(label) and same_site(target, url) and target != url:

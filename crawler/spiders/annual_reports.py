@@ -14,20 +14,27 @@ the listing's own response or pinned in the registry.
 from __future__ import annotations
 
 import inspect
+import itertools
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import scrapy
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.job import job_dir
 
-from nianbao.archive import now
+from nianbao.archive import now, reports_seen_since
 
 from ..families import BROWSER, FAMILIES, ReportLink, recognise
 from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
+from ..jobstate import JobState
 from ..links import anchors, attachment_links, is_attachment_url, same_site, selectors
+from ..middlewares import SCOPE, OffsiteRequest, scope
 from ..pages import blocked_reason, is_html, is_soft_404, page_selector, page_text
 from ..sources import REGISTRY_PATH, load_sources
+
+# statuses by which a portal says a page is gone for good (not merely unavailable)
+GONE_STATUSES = (404, 410)
 
 
 @dataclass
@@ -39,6 +46,14 @@ class Listing:
     family: str = "auto"
     browser: bool = False
     file_hosts: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.source.get("name") or self.url
+
+    @property
+    def scope(self) -> dict:
+        return scope(self.url, self.file_hosts)
 
 
 def _split_urls(value: str | None) -> list[str]:
@@ -75,38 +90,87 @@ class AnnualReportsSpider(scrapy.Spider):
         self.links_found: dict[str, int] = {}
         self.listings_failed: set[str] = set()
         self.pages_seen: dict[str, int] = {}
+        self.known_listings: dict[str, Listing] = {}
+        # registry entries (or listings) that failed as a whole: name -> why
+        self.source_failures: dict[str, str] = {}
+        self.job: JobState | None = None
+        # reports a killed crawl of this JOBDIR already archived: not fetched again
+        self.already_archived: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        directory = job_dir(crawler.settings)
+        if directory:
+            spider.job = JobState(directory)
+            spider.logger.info(spider.job.begin())
+            if spider.job.recovering:
+                spider.already_archived = reports_seen_since(
+                    crawler.settings.get("ARCHIVE_DB"), spider.job.started)
+            crawler.signals.connect(spider.job_closed, signal=scrapy.signals.spider_closed)
+        return spider
+
+    def job_closed(self, spider, reason):
+        self.job.end(reason)
 
     async def start(self):
         for listing in self.listings:
             yield self.listing_request(listing)
         for home in self.homes:
             yield scrapy.Request(home.url, callback=self.find_column, errback=self.failed,
-                                 cb_kwargs={"home": home, "depth": 0},
-                                 meta={"nianbao_stage": "home"})
+                                 cb_kwargs={"home": home, "depth": 0}, dont_filter=True,
+                                 meta={"nianbao_stage": "home", SCOPE: home.scope,
+                                       "nianbao_first": True})
 
     def listing_request(self, listing: Listing) -> scrapy.Request:
+        """The first page of a listing: never filtered as already seen, so that a resumed
+        crawl walks its listings again."""
         self.links_found.setdefault(listing.url, 0)
+        self.known_listings.setdefault(listing.url, listing)
         limit = self.settings.getint("NIANBAO_MAX_LISTING_PAGES", 200)
+        meta = {"nianbao_stage": "listing", SCOPE: listing.scope, "nianbao_first": True}
         if listing.browser:
             request = browser_request(listing.url, limit)
             return request.replace(callback=self.parse_family, errback=self.failed,
                                    cb_kwargs={"listing": listing, "family": BROWSER.name},
-                                   meta={**request.meta, "nianbao_stage": "listing"})
+                                   meta={**request.meta, **meta})
         return scrapy.Request(listing.url, callback=self.parse_listing, errback=self.failed,
-                              cb_kwargs={"listing": listing},
-                              meta={"nianbao_stage": "listing", "nianbao_max_pages": limit})
+                              cb_kwargs={"listing": listing}, dont_filter=True,
+                              meta={**meta, "nianbao_max_pages": limit})
 
     def empty_listings(self) -> list[str]:
         """Listings that were read and linked no report: moved, or redesigned."""
         return [url for url, count in self.links_found.items()
                 if count == 0 and url not in self.listings_failed]
 
+    @property
+    def report_link_cap(self) -> int:
+        return self.settings.getint("NIANBAO_MAX_REPORT_LINKS", 5000)
+
+    def links_capped(self, listing: Listing) -> bool:
+        return self.links_found.get(listing.url, 0) > self.report_link_cap
+
+    def source_failed(self, listing: Listing, why: str) -> None:
+        self.source_failures.setdefault(listing.name, why)
+
+    def failed_sources(self) -> list[str]:
+        """"name: why" for each source that failed as a whole this crawl: its first page
+        failed, or its listing yielded no report link."""
+        failures = dict(self.source_failures)
+        for url, count in self.links_found.items():
+            if count == 0:
+                failures.setdefault(self.known_listings[url].name,
+                                    "its list pages failed" if url in self.listings_failed
+                                    else "empty listing")
+        return [f"{name}: {why}" for name, why in failures.items()]
+
     # --- finding the 年报 column -------------------------------------------------------------
 
     def find_column(self, response, home: Listing, depth: int):
         reason = blocked_reason(response)
         if reason:
-            yield CrawlError(response.url, "blocked", reason)
+            self.source_failed(home, "blocked")
+            yield CrawlError(response.url, "blocked", reason, response.status)
             return
         voc = selectors()["column"]
         page = page_selector(response)
@@ -129,9 +193,10 @@ class AnnualReportsSpider(scrapy.Spider):
             for url in via:
                 yield scrapy.Request(url, callback=self.find_column, errback=self.failed,
                                      cb_kwargs={"home": home, "depth": depth + 1},
-                                     meta={"nianbao_stage": "home"})
+                                     meta={"nianbao_stage": "home", SCOPE: home.scope})
             if via:
                 return
+        self.source_failed(home, "no 年报 column found")
         yield CrawlError(home.url, "listing", "no 年报 column found from this page "
                          "(looked for " + "、".join(voc["words"][:3]) + " …)")
 
@@ -143,30 +208,39 @@ class AnnualReportsSpider(scrapy.Spider):
         reason = blocked_reason(response)
         if reason:
             self.listings_failed.add(listing.url)
-            yield CrawlError(response.url, "blocked", reason)
+            self.source_failed(listing, "blocked")
+            yield CrawlError(response.url, "blocked", reason, response.status)
             return
         if not is_html(response):
             self.listings_failed.add(listing.url)
+            self.source_failed(listing, "not a listing page")
             yield CrawlError(response.url, "listing", "the listing is not an HTML page")
             return
         text = page_text(response)
         family = FAMILIES.get(listing.family) if listing.family != "auto" else recognise(response, text)
         response.meta["nianbao_listing_url"] = listing.url
-        outputs = list(family.start(response, text))
-        if not outputs and self.settings.getbool("NIANBAO_BROWSER_FALLBACK", True):
+        outputs = iter(family.start(response, text))
+        first = next(outputs, None)
+        if first is None and self.settings.getbool("NIANBAO_BROWSER_FALLBACK", True):
             # no link, no list API: a list drawn by script
             self.logger.info("%s: no links in the HTML; rendering it in a browser", response.url)
-            family, outputs = BROWSER, list(BROWSER.start(response, text))
+            family, outputs = BROWSER, BROWSER.start(response, text)
+        elif first is not None:
+            outputs = itertools.chain([first], outputs)
         self.logger.debug("%s: %s family", response.url, family.name)
         for output in outputs:
             yield from self.emit(output, listing, family, response)
+            if self.links_capped(listing):
+                return  # the rest of the page is not even read
 
     async def parse_family(self, response, listing: Listing, family: str):
         """An answer to a family's own request: an API page, a rendered list."""
         self.crawler.stats.inc_value("nianbao/listings")
         reason = blocked_reason(response)
         if reason:
-            yield CrawlError(response.url, "blocked", reason)
+            if response.meta.get("nianbao_first"):
+                self.source_failed(listing, "blocked")
+            yield CrawlError(response.url, "blocked", reason, response.status)
             if response.meta.get("playwright_page"):
                 await response.meta["playwright_page"].close()
             return
@@ -176,19 +250,37 @@ class AnnualReportsSpider(scrapy.Spider):
             async for output in result:
                 for item in self.emit(output, listing, walker, response):
                     yield item
+                if self.links_capped(listing):
+                    await result.aclose()
+                    return
         else:
             for output in result:
                 for item in self.emit(output, listing, walker, response):
                     yield item
+                if self.links_capped(listing):
+                    return
 
     def emit(self, output, listing: Listing, family, response):
         """A family's output as the spider's: a report becomes a detail request, a URL a
         further page of the same listing, a request the family's own next step."""
         if isinstance(output, ReportLink):
-            self.links_found[listing.url] = self.links_found.get(listing.url, 0) + 1
+            found = self.links_found.get(listing.url, 0)
+            cap = self.report_link_cap
+            if found >= cap:
+                if found == cap:
+                    self.links_found[listing.url] = found + 1
+                    message = (f"stopped after {cap} report links (NIANBAO_MAX_REPORT_LINKS): "
+                               "no real 年报 column lists so many; the rest were not followed")
+                    self.logger.warning("listing %s: %s", listing.url, message)
+                    yield CrawlError(listing.url, "listing", message)
+                return
+            self.links_found[listing.url] = found + 1
+            if output.url in self.already_archived:
+                self.crawler.stats.inc_value("nianbao/skipped_archived")
+                return
             yield scrapy.Request(output.url, callback=self.parse_detail, errback=self.failed,
                                  cb_kwargs={"listing": listing, "link": output},
-                                 meta={"nianbao_stage": "detail"})
+                                 meta={"nianbao_stage": "detail", SCOPE: listing.scope})
             return
         seen = self.pages_seen.get(listing.url, 0)
         limit = self.settings.getint("NIANBAO_MAX_LISTING_PAGES", 200)
@@ -198,27 +290,32 @@ class AnnualReportsSpider(scrapy.Spider):
                 self.pages_seen[listing.url] = seen + 1
             return
         if isinstance(output, str):
-            if output != response.url:
+            # the first page is fetched unfiltered (listing_request): not again from its pager
+            if output not in (response.url, listing.url):
                 self.pages_seen[listing.url] = seen + 1
                 yield scrapy.Request(output, callback=self.parse_listing, errback=self.failed,
                                      cb_kwargs={"listing": listing},
-                                     meta={"nianbao_stage": "listing", "nianbao_max_pages": limit})
+                                     meta={"nianbao_stage": "listing", "nianbao_max_pages": limit,
+                                           SCOPE: listing.scope})
         elif isinstance(output, scrapy.Request):
             self.pages_seen[listing.url] = seen + 1
             yield output.replace(callback=self.parse_family, errback=self.failed,
                                  cb_kwargs={"listing": listing, "family": family.name},
                                  meta={**output.meta, "nianbao_stage": "listing",
-                                       "nianbao_listing_url": listing.url})
+                                       "nianbao_listing_url": listing.url, SCOPE: listing.scope})
 
     # --- detail pages -------------------------------------------------------------------
 
     def parse_detail(self, response, listing: Listing, link: ReportLink):
+        """A report page (or a file the listing links directly), archived under the URL
+        the listing gave, wherever the portal redirected it."""
         reason = blocked_reason(response)
         if reason:
-            yield CrawlError(response.url, "blocked", reason)
+            yield CrawlError(link.url, "blocked", reason, response.status)
             return
         if is_soft_404(response):
-            yield CrawlError(response.url, "detail", "the page says it is gone (soft 404)")
+            yield CrawlError(link.url, "detail", "the page says it is gone (soft 404)",
+                             response.status, gone=True)
             return
         attachments = dict(link.files)
         if is_html(response) and not is_attachment_url(response.url):
@@ -226,13 +323,15 @@ class AnnualReportsSpider(scrapy.Spider):
             for url, text in attachment_links(page, response.url, listing.file_hosts).items():
                 attachments.setdefault(url, text)
             attachments.pop(response.url, None)
+            attachments.pop(link.url, None)
         content_type = response.headers.get("Content-Type")
         yield ReportPage(
-            url=response.url, body=response.body,
+            url=link.url, body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
             http_status=response.status, fetched_at=now(), listing_url=listing.url,
             hints=link.hints, source=listing.source, file_urls=list(attachments),
-            file_names={url: text for url, text in attachments.items() if text})
+            file_names={url: text for url, text in attachments.items() if text},
+            scope=listing.scope)
 
     # --- failures -----------------------------------------------------------------------
 
@@ -242,12 +341,24 @@ class AnnualReportsSpider(scrapy.Spider):
         page = request.meta.get("playwright_page")
         if page is not None:
             await page.close()
-        listing = request.cb_kwargs.get("listing")
+        listing = request.cb_kwargs.get("listing") or request.cb_kwargs.get("home")
+        link = request.cb_kwargs.get("link")
+        url = link.url if link is not None else request.url  # the URL the listing gave
+        first = request.meta.get("nianbao_first")
         if stage == "listing" and listing is not None:
             self.listings_failed.add(listing.url)
+        if failure.check(OffsiteRequest):
+            if first:
+                self.source_failed(listing, "moved off the site")
+            return [CrawlError(url, "offsite", str(failure.value))]
         if failure.check(HttpError):
             response = failure.value.response
             reason = blocked_reason(response)
-            return [CrawlError(request.url, "blocked" if reason else stage,
-                               reason or f"HTTP {response.status}")]
-        return [CrawlError(request.url, stage, f"{type(failure.value).__name__}: {failure.value}")]
+            if first:
+                self.source_failed(listing, "blocked" if reason else f"HTTP {response.status}")
+            return [CrawlError(url, "blocked" if reason else stage,
+                               reason or f"HTTP {response.status}", response.status,
+                               gone=response.status in GONE_STATUSES)]
+        if first:
+            self.source_failed(listing, f"unreachable ({type(failure.value).__name__})")
+        return [CrawlError(url, stage, f"{type(failure.value).__name__}: {failure.value}")]

@@ -6,13 +6,18 @@
 - the report page: a report's metadata, original and archived files, and its three
   tables laid out as the template prints them, failed checks marked;
 - CSV with a byte order mark, so that Excel in a Chinese locale reads it right;
-- `archive_database`, the published archive's name, for the pages' templates.
+- `archive_database`, the published archive's name, for the pages' templates;
+- bounds on what one request may cost: SQLite's length and heap limits, a cap on the
+  bytes a query returns, SQL functions linear in capped inputs, and no server paths
+  on the info pages.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import weakref
 from urllib.parse import quote
 
 from datasette import hookimpl
@@ -22,7 +27,7 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 from markupsafe import Markup, escape
 
 from nianbao.archive import MEDIA_TYPES, ContentStore, files_dir
-from nianbao.search import FTS_TABLE, match_expression, reports_matching
+from nianbao.search import FTS_TABLE, MAX_QUERY_CHARS, match_expression, reports_matching
 
 BOM = "\ufeff".encode("utf-8")
 _INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
@@ -30,24 +35,74 @@ _INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?downloa
 TABLE_SECTIONS = {"active_disclosure": "二", "applications": "三", "review_litigation": "四"}
 
 
+# --- bounds -------------------------------------------------------------------------------
+
+# A request's cost must not depend on who sends it. SQLite stops a query after the time
+# limit, but only between its own steps, and it cannot see Python's memory: so every
+# value is capped in length, SQLite's heap is capped for the process, and the rows one
+# query hands to Python are capped in total size.
+MAX_VALUE_BYTES = 16 * 1024 * 1024      # any string or blob (a report's text is < 1 MB)
+MAX_SQL_BYTES = 100_000                 # the text of one SQL statement
+MAX_HEAP_BYTES = 1024 * 1024 * 1024     # SQLite's own memory, the whole process
+MAX_RESULT_CHARS = 128 * 1024 * 1024    # text and bytes one query returns to Python
+# the SQL functions read no more than this of a text, and of a search term
+EXCERPT_TEXT_CHARS = 200_000
+EXCERPT_TERM_CHARS = 32
+
+
+def _bounded_rows(connection: sqlite3.Connection) -> None:
+    """Rows as sqlite3.Row, failing the query once its rows exceed MAX_RESULT_CHARS."""
+    used: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def row(cursor, values):
+        size = used.get(cursor, 0) + sum(len(v) for v in values if isinstance(v, (str, bytes)))
+        if size > MAX_RESULT_CHARS:
+            raise sqlite3.DataError(f"the result is larger than {MAX_RESULT_CHARS // 2**20} MB: "
+                                    "ask for fewer rows or shorter columns")
+        used[cursor] = size
+        return sqlite3.Row(cursor, values)
+
+    connection.row_factory = row
+
+
 # --- search ---------------------------------------------------------------------------
 
 
 def excerpt(text: str | None, query: str | None, width: int = 40) -> str:
     """The text around the first place the query's first term occurs (white space inside
-    the term allowed, as the search allows it)."""
+    the term allowed, as the search allows it). Reads at most EXCERPT_TEXT_CHARS of the
+    text and EXCERPT_TERM_CHARS of the term, so one call costs at most their product."""
     if not text or not query or not query.split():
         return ""
-    term = query.split()[0]
-    found = re.search(r"\s*".join(map(re.escape, term)), text)
-    if not found:
-        return text[:width * 2].replace("\n", " ")
-    start = max(0, found.start() - width)
-    return (("…" if start else "") + text[start:found.end() + width] + "…").replace("\n", " ")
+    text = text[:EXCERPT_TEXT_CHARS]
+    term = "".join(query.split()[0].split())[:EXCERPT_TERM_CHARS]
+    start = text.find(term)
+    if start >= 0:
+        end = start + len(term)
+    else:
+        found = re.search(r"\s*".join(map(re.escape, term)), text)
+        if not found:
+            return text[:width * 2].replace("\n", " ")
+        start, end = found.span()
+    start = max(0, start - width)
+    return (("…" if start else "") + text[start:end + width] + "…").replace("\n", " ")
+
+
+def _without_file_paths(action, table, column, database, trigger):
+    """SQLite authorizer: `pragma_database_list` answers its `file` column as null, so
+    that arbitrary SQL cannot read where the archive lives on the server."""
+    if action == sqlite3.SQLITE_READ and table == "pragma_database_list" and column == "file":
+        return sqlite3.SQLITE_IGNORE
+    return sqlite3.SQLITE_OK
 
 
 @hookimpl
 def prepare_connection(conn):
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_BYTES)
+    conn.execute(f"PRAGMA hard_heap_limit = {MAX_HEAP_BYTES}")
+    conn.set_authorizer(_without_file_paths)
+    _bounded_rows(conn)
     conn.create_function("nianbao_match", 1, lambda q: match_expression(q or ""), deterministic=True)
     conn.create_function("nianbao_excerpt", 2, excerpt, deterministic=True)
 
@@ -62,7 +117,7 @@ def filters_from_request(request, database, table, datasette):
         db = datasette.get_database(database)
         if FTS_TABLE not in await db.table_names():
             return None
-        search = request.args.get("_search", "").strip()
+        search = request.args.get("_search", "").strip()[:MAX_QUERY_CHARS]  # as it is read
         context = {"supports_search": True, "search": search}
         if not search:
             return FilterArguments([], extra_context=context)
@@ -114,9 +169,18 @@ async def archived_copy(datasette, request):
     return Response.text("不在档案中 (not in the archive)", status=404)
 
 
+async def databases_without_paths(datasette, request):
+    """Datasette's /-/databases, without the files' places on the server."""
+    return Response.json([
+        {"name": name, "route": db.route, "size": db.size, "is_mutable": db.is_mutable,
+         "is_memory": db.is_memory, "hash": db.hash}
+        for name, db in datasette.databases.items() if name != "_internal"])
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/archive/(?P<digest>[0-9a-f]{64})$", archived_copy)]
+    return [(r"^/-/archive/(?P<digest>[0-9a-f]{64})$", archived_copy),
+            (r"^/-/databases(\.json)?$", databases_without_paths)]
 
 
 # --- the report page --------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Fault injection for the crash tests: a Scrapy extension that kills the crawl's own
+process with SIGKILL at a chosen point, as a power cut or the OOM killer would.
+
+    -s EXTENSIONS='{"tests.faults.KillAt": 0}' -s NIANBAO_KILL_AT=archive:3
+
+Points (the Nth occurrence):
+    listing:N    a listing page has just been received
+    download:N   a report page or attachment has just been received
+    archive:N    inside a report's transaction: every row written, the commit not made
+    store:N      inside a file's write to the store: its bytes synced, not yet renamed
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from scrapy import signals
+
+from nianbao.archive import Archive
+
+
+class KillAt:
+    def __init__(self, crawler):
+        point, count = crawler.settings.get("NIANBAO_KILL_AT").split(":")
+        self.point, self.left = point, int(count)
+        if point in ("listing", "download"):
+            crawler.signals.connect(self.received, signal=signals.response_received)
+        elif point == "archive":
+            index = Archive._index_for_search  # the last write of a report's transaction
+
+            def index_then_die(archive, record):
+                index(archive, record)
+                self.tick()
+
+            Archive._index_for_search = index_then_die
+        elif point == "store":
+            sync = os.fsync  # ContentStore.put syncs the temporary file before renaming it
+
+            def sync_then_die(fd):
+                sync(fd)
+                self.tick()
+
+            os.fsync = sync_then_die
+        else:
+            raise ValueError(f"unknown kill point {point!r}")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def received(self, response, request, spider):
+        if request.url.endswith("/robots.txt"):
+            return
+        if (request.meta.get("nianbao_stage") == "listing") == (self.point == "listing"):
+            self.tick()
+
+    def tick(self):
+        self.left -= 1
+        if self.left <= 0:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,358 @@
+"""What the archive captured is never lost or hidden: crashes at any point, a JOBDIR
+crawl killed and resumed, attachment and page outages, hostile portals, two writers,
+and the exit codes cron sees. Every portal is served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from nianbao.archive import Archive, ContentStore, files_dir, writer_of
+from nianbao.cli import main
+
+from .conftest import ROOT, run_scrapy
+from .portals import ArchivePortal, HostilePortal
+
+KILLER = '{"tests.faults.KillAt": 0}'
+
+
+@pytest.fixture(scope="module")
+def portal():
+    portal = ArchivePortal(12).build()
+    server = portal.serve()
+    yield portal
+    server.shutdown()
+
+
+@pytest.fixture
+def fresh_portal():
+    portal = ArchivePortal(12).build()
+    server = portal.serve()
+    yield portal
+    server.shutdown()
+
+
+def query(db, sql, params=()) -> list[dict]:
+    connection = sqlite3.connect(db)
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
+
+
+def crawl_killed_at(db, portal, point: str, *settings: str):
+    run = run_scrapy(db, [portal.listing], f"EXTENSIONS={KILLER}", f"NIANBAO_KILL_AT={point}",
+                     *settings)
+    assert run.returncode == -9, f"the fault at {point} never fired:\n{run.stderr[-2000:]}"
+    return run
+
+
+def assert_whole(db, portal=None):
+    """Every invariant of an archive: the file is sound; every report present has all its
+    derived rows; nothing points at a missing report, file or row; no run is left
+    `running`; every stored file is whole. With `portal`: every report it lists is there."""
+    assert query(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
+    reports = {r["url"]: r for r in query(db, "select rowid, * from reports")}
+    if portal is not None:
+        assert set(reports) == {portal.url(r["path"]) for r in portal.reports[:portal.listed]}
+    for url, report in reports.items():
+        cells = query(db, "select count(*) n from cells where report_url = ?", [url])[0]["n"]
+        assert cells == report["cell_count"], url
+        if portal is not None or report["status"] == "ok":
+            assert report["status"] == "ok" and cells > 100, url
+            for table in ("checks", "sections"):
+                assert query(db, f"select count(*) n from {table} where report_url = ?", [url])[0]["n"], (table, url)
+        assert len(query(db, "select 1 from figures where [年报] = ?", [url])) == 1, url
+        assert len(query(db, "select 1 from reports_fts where rowid = ?", [report["rowid"]])) == 1, url
+    for table, column in (("cells", "report_url"), ("checks", "report_url"), ("sections", "report_url"),
+                          ("documents", "report_url"), ("figures", "[年报]")):
+        orphans = query(db, f"select count(*) n from {table} where {column} not in (select url from reports)")
+        assert orphans[0]["n"] == 0, table
+    assert query(db, "select count(*) n from reports_fts")[0]["n"] == len(reports)
+    assert query(db, "select count(*) n from reports_fts where rowid not in "
+                     "(select rowid from reports)")[0]["n"] == 0
+    assert query(db, "select count(*) n from document_versions where url not in "
+                     "(select url from documents)")[0]["n"] == 0
+    assert query(db, "select id from crawl_runs where status = 'running'") == []
+    store = ContentStore(files_dir(db))
+    digests = {r["sha256"] for r in query(db, "select sha256 from documents union "
+                                              "select sha256 from document_versions")}
+    for digest in digests:
+        assert hashlib.sha256(store.read(digest)).hexdigest() == digest
+    for path in store.root.glob("??/*"):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, "a torn file"
+    assert not any((store.root / ContentStore.INCOMING).glob("*"))
+
+
+# --- crashes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["listing:2", "download:5", "archive:4", "store:6"])
+def test_a_crawl_killed_anywhere_leaves_only_whole_reports_and_the_next_completes(portal, tmp_path, point):
+    db = tmp_path / "archive.db"
+    crawl_killed_at(db, portal, point)
+    if db.exists():
+        # what the killed crawl committed is whole (its run is still marked running)
+        for report in query(db, "select url, cell_count from reports"):
+            cells = query(db, "select count(*) n from cells where report_url = ?", [report["url"]])
+            assert cells[0]["n"] == report["cell_count"]
+            assert query(db, "select 1 from figures where [年报] = ?", [report["url"]])
+    again = run_scrapy(db, [portal.listing])
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert_whole(db, portal)
+    runs = query(db, "select status from crawl_runs order by id")
+    assert [r["status"] for r in runs] == ["interrupted", "finished"]
+
+
+def test_a_report_killed_inside_its_transaction_is_absent_not_half_written(portal, tmp_path):
+    db = tmp_path / "archive.db"
+    crawl_killed_at(db, portal, "archive:3")
+    # the third report's rows were all written when the process died: none of it is kept
+    assert len(query(db, "select url from reports")) == 2
+    assert len(query(db, "select distinct report_url from cells")) == 2
+    assert query(db, "select count(*) n from reports_fts")[0]["n"] == 2
+
+
+def test_a_half_written_report_from_an_older_version_is_repaired(portal, tmp_path):
+    db = tmp_path / "archive.db"
+    assert run_scrapy(db, [portal.listing]).returncode == 0
+    damaged, unindexed = (portal.url(r["path"]) for r in portal.reports[:2])
+    connection = sqlite3.connect(db)
+    with connection:  # what an older version's interrupted write left
+        connection.execute("delete from figures where [年报] = ?", [damaged])
+        connection.execute("delete from cells where rowid in (select rowid from cells "
+                           "where report_url = ? limit 100)", [damaged])
+        connection.execute("delete from reports_fts where rowid = (select rowid from reports "
+                           "where url = ?)", [unindexed])
+    connection.close()
+    from nianbao.publish import incomplete_reports
+
+    assert incomplete_reports(db) == 2
+    again = run_scrapy(db, [portal.listing])
+    assert again.returncode == 0
+    assert_whole(db, portal)
+    assert query(db, "select reports_changed, reports_unchanged from crawl_runs where id = 2") == [
+        {"reports_changed": 2, "reports_unchanged": 10}]
+
+
+def test_a_killed_jobdir_crawl_resumes_and_fetches_only_what_it_had_not_archived(fresh_portal, tmp_path):
+    db, jobdir = tmp_path / "archive.db", tmp_path / "job"
+    crawl_killed_at(db, fresh_portal, "archive:6", f"JOBDIR={jobdir}")
+    archived = [r["url"] for r in query(db, "select url from reports")]
+    assert 0 < len(archived) < 12
+    resumed = run_scrapy(db, [fresh_portal.listing], f"JOBDIR={jobdir}")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "was killed" in resumed.stderr
+    assert_whole(db, fresh_portal)
+    for url in archived:  # archived before the kill: not fetched again
+        assert fresh_portal.fetches(url[len(fresh_portal.base):]) == 1, url
+    # a finished JOBDIR used again (a scheduled crawl) hides nothing as "already seen"
+    third = run_scrapy(db, [fresh_portal.listing], f"JOBDIR={jobdir}")
+    assert third.returncode == 0
+    assert query(db, "select status, reports_unchanged from crawl_runs order by id") == [
+        {"status": "interrupted", "reports_unchanged": None},
+        {"status": "finished", "reports_unchanged": 0},
+        {"status": "finished", "reports_unchanged": 12}]
+
+
+# --- outages ----------------------------------------------------------------------------------------
+
+
+def test_figures_survive_outages_and_a_gone_page_is_marked_then_revived(tmp_path):
+    portal = ArchivePortal(4).build()
+    server = portal.serve()
+    try:
+        db = tmp_path / "archive.db"
+        assert run_scrapy(db, [portal.listing]).returncode == 0
+        before = query(db, "select report_url, tbl, row, col, value from cells order by 1, 2, 3, 4")
+        figures = query(db, "select * from figures order by [年报]")
+        first = {r["url"]: r for r in query(db, "select * from documents")}
+        page, pdf_404, shell, pdf_503 = portal.reports
+        saved = {path: portal.answers[path] for path in
+                 (page["path"], pdf_404["attachments"][0], pdf_503["attachments"][0])}
+        portal.add(page["path"], b"<h1>404</h1>", status=404)
+        portal.add(pdf_404["attachments"][0], b"<h1>404</h1>", status=404)
+        portal.add(pdf_503["attachments"][0], b"busy", status=503)
+
+        outage = run_scrapy(db, [portal.listing], "RETRY_TIMES=0")
+        assert outage.returncode == 0, outage.stderr[-3000:]
+        assert query(db, "select report_url, tbl, row, col, value from cells order by 1, 2, 3, 4") == before
+        assert query(db, "select * from figures order by [年报]") == figures
+        assert {r["status"] for r in query(db, "select status from reports")} == {"ok"}
+        documents = {r["url"]: r for r in query(db, "select * from documents")}
+        for path, status in ((pdf_404["attachments"][0], 404), (pdf_503["attachments"][0], 503),
+                             (page["path"], 404)):
+            document = documents[portal.url(path)]
+            assert (document["http_status"], document["fetch_error"]) == (status, f"HTTP {status}")
+            assert document["fetched_at"] == first[portal.url(path)]["fetched_at"]
+            assert document["checked_at"] > document["fetched_at"]
+            assert document["sha256"] == first[portal.url(path)]["sha256"]
+        gone = {r["url"]: r["gone_since"] for r in query(db, "select url, gone_since from reports")}
+        assert gone.pop(portal.url(page["path"])) is not None
+        assert set(gone.values()) == {None}  # a 503 is an outage, not a disappearance
+        run = query(db, "select * from crawl_runs where id = 2")[0]
+        assert (run["reports_unchanged"], run["reports_changed"], run["errors"]) == (3, 0, 3)
+
+        portal.answers.update(saved)
+        back = run_scrapy(db, [portal.listing])
+        assert back.returncode == 0
+        assert query(db, "select count(*) n from documents where fetch_error is not null") == [{"n": 0}]
+        assert query(db, "select count(*) n from reports where gone_since is not null") == [{"n": 0}]
+        assert query(db, "select report_url, tbl, row, col, value from cells order by 1, 2, 3, 4") == before
+        assert_whole(db, portal)
+    finally:
+        server.shutdown()
+
+
+# --- hostile portals --------------------------------------------------------------------------------
+
+
+def test_a_hostile_portal_cannot_lead_the_crawl_away_flood_it_or_break_the_archive(tmp_path):
+    portal = HostilePortal().build()
+    server = portal.serve()
+    try:
+        db = tmp_path / "archive.db"
+        run = run_scrapy(db, [portal.base + "/nb/index.html", portal.base + "/big/index.html"],
+                         "NIANBAO_MAX_REPORT_LINKS=50")
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "Traceback" not in run.stderr and "OverflowError" not in run.stderr
+        reports = {r["url"]: r for r in query(db, "select * from reports")}
+        # moved within the site: archived under the URL the listing gave
+        assert set(reports) == {portal.base + p for p in ("/nb/moved.html", "/nb/file-away.html",
+                                                          "/nb/huge.html")}
+        errors = query(db, "select url, stage, message from errors")
+        offsite = {e["url"]: e["message"] for e in errors if e["stage"] == "offsite"}
+        assert set(offsite) == {portal.base + p for p in ("/nb/away.html", "/nb/alias.html",
+                                                          "/nb/files/1.pdf")}
+        assert "evil.invalid" in offsite[portal.base + "/nb/away.html"]
+        assert "localhost" in offsite[portal.base + "/nb/alias.html"]
+        assert not query(db, "select url from documents where url like '%evil%' or url like '%localhost%'")
+        # the figure no report can hold is refused with a warning, the rest is archived
+        huge = reports[portal.base + "/nb/huge.html"]
+        assert huge["status"] == "ok" and "not a figure a report can hold" in huge["warnings"]
+        assert query(db, "select max(abs(value)) m from cells")[0]["m"] < 10 ** 12
+        # 100,000 links: 50 followed, and the cap is on record
+        followed = [path for _, path, _ in portal.requests if path.startswith("/big/") and path != "/big/index.html"]
+        assert len(followed) == 50
+        assert [e["message"][:30] for e in errors if e["url"].endswith("/big/index.html")] == [
+            "stopped after 50 report links "]
+        assert_whole(db)
+    finally:
+        server.shutdown()
+
+
+# --- one writer ------------------------------------------------------------------------------------
+
+
+def test_a_second_crawl_into_a_busy_archive_stops_at_once_and_the_first_completes(fresh_portal, tmp_path):
+    db = tmp_path / "archive.db"
+    command = [sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a",
+               f"urls={fresh_portal.listing}", "-s", f"ARCHIVE_DB={db}", "-s", "DOWNLOAD_DELAY=0",
+               "-s", "AUTOTHROTTLE_ENABLED=False"]
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log, writing = [], threading.Event()
+
+    def read_log():  # the first crawl says when it holds the archive
+        for line in first.stderr:
+            log.append(line)
+            if "crawl run 1" in line:
+                writing.set()
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    try:
+        assert writing.wait(timeout=60), "".join(log)[-3000:]
+        assert writer_of(db).startswith("crawl run 1 since")
+        second = run_scrapy(db, [fresh_portal.listing])
+        assert "archive busy: crawl run 1 since" in second.stderr
+        assert "Traceback" not in second.stderr
+        busy = CliRunner().invoke(main, ["crawl", "--db", str(db), "--url", fresh_portal.listing])
+        assert busy.exit_code == 3 and busy.output.startswith("Error: archive busy: crawl run 1")
+        assert CliRunner().invoke(main, ["reparse", "--db", str(db)]).exit_code == 3
+    finally:
+        assert first.wait(timeout=300) == 0, "".join(log)[-3000:]
+        reader.join(timeout=10)
+    assert query(db, "select id, status from crawl_runs") == [{"id": 1, "status": "finished"}]
+    assert_whole(db, fresh_portal)
+    assert writer_of(db) is None
+
+
+def test_the_writer_lock_names_its_holder_and_dies_with_it(tmp_path):
+    db = tmp_path / "archive.db"
+    with Archive(db, "reparse"):
+        assert writer_of(db).startswith("reparse since")
+        with pytest.raises(Exception, match="archive busy: reparse since"):
+            Archive(db)
+    assert writer_of(db) is None
+    # a holder killed outright releases it: the kernel drops a dead process's locks
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from nianbao.archive import "
+                               f"Archive; a = Archive({str(db)!r}); print('held', flush=True); time.sleep(60)"],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    assert writer_of(db).startswith("writer since")
+    holder.kill()
+    holder.wait()
+    assert writer_of(db) is None
+
+
+def test_a_failure_inside_a_report_write_is_rolled_back_and_recorded(portal, tmp_path, monkeypatch):
+    db = tmp_path / "archive.db"
+    assert run_scrapy(db, [portal.listing]).returncode == 0
+    before = query(db, "select count(*) n from cells")
+    from nianbao import archive as archive_module
+    from nianbao.reparse import reparse
+
+    calls = {"n": 0}
+    index = archive_module.Archive._index_for_search
+
+    def fail_on_the_third(self, record):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        index(self, record)
+
+    monkeypatch.setattr(archive_module.Archive, "_index_for_search", fail_on_the_third)
+    counts = reparse(db, log=lambda line: None)
+    assert counts["failed"] == 1 and counts["reparsed"] == 11
+    assert query(db, "select count(*) n from cells") == before
+    errors = query(db, "select stage, message from errors where run_id is null")
+    assert errors == [{"stage": "archive", "message": "reparse: OverflowError: Python int too large "
+                                                      "to convert to SQLite INTEGER"}]
+    assert_whole(db, portal)
+
+
+# --- what cron sees -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arguments, says", [
+    (["--url", "notaurl"], "--url 'notaurl' is not an http(s) URL"),
+    (["--source", "不存在"], "--source '不存在': no entry of that name"),
+])
+def test_bad_crawl_arguments_are_one_error_line_before_scrapy_starts(tmp_path, arguments, says):
+    result = CliRunner().invoke(main, ["crawl", "--db", str(tmp_path / "a.db"), *arguments])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {says}"), result.output
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_a_failed_source_makes_the_crawl_exit_non_zero_and_says_which(portal, tmp_path):
+    db = tmp_path / "archive.db"
+    missing = portal.base + "/gone/index.html"
+    result = CliRunner().invoke(main, ["crawl", "--db", str(db), "--url", missing, "--url", portal.listing,
+                                       "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == f"Error: 1 source(s) failed: {missing}: HTTP 404"
+    assert json.loads(query(db, "select sources_failed from crawl_runs")[0]["sources_failed"]) == [
+        f"{missing}: HTTP 404"]
+    ok = CliRunner().invoke(main, ["crawl", "--db", str(db), "--url", portal.listing,
+                                   "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"])
+    assert ok.exit_code == 0, ok.output
