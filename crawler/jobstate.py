@@ -26,7 +26,7 @@ from nianbao.archive import now
 NOTE = "nianbao-job.json"
 LOCK = "nianbao-job.lock"
 # what Scrapy keeps in a JOBDIR that a killed process leaves inconsistent
-_SCRAPY_STATE = ("requests.seen", "requests.queue")
+_SCRAPY_STATE = ("requests.seen", "requests.queue", "spider.state")
 
 
 class JobState:

@@ -1,8 +1,15 @@
-"""Downloader middlewares of the nianbao crawl.
+"""Downloader middlewares of the nianbao crawl: what every request and every answer goes
+through, so that the spider and the pipelines need not check it by hand.
 
-`ConfinementMiddleware` keeps every request on its portal: the listing's site, or the
-hosts its registry entry allows for files. Each redirect hop is a new request through
-the middlewares, so a page or file that redirects elsewhere is refused at the hop.
+- `ConfinementMiddleware` keeps every request on its portal: the listing's site, or the
+  hosts its registry entry allows for files. Each redirect hop is a new request through
+  the middlewares, so a page or file that redirects elsewhere is refused at the hop.
+- `AnswerMiddleware` reads each answer once, as it arrives: a text answer is re-typed in
+  the encoding its bytes are in; an anti-bot challenge (for any request) and a page that
+  says it is gone (for a report page) are not the answer asked for, and become a refusal.
+
+A refusal (`Refused`) reaches the spider's errback, or the files pipeline's failure
+handler, which record it in `errors` with its stage.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from .links import same_site
+from .pages import blocked_reason, decoded, is_soft_404
 
 SCOPE = "nianbao_scope"
 
@@ -22,8 +30,38 @@ def scope(listing_url: str, file_hosts=()) -> dict:
     return {"site": listing_url, "hosts": [host.lower() for host in file_hosts]}
 
 
-class OffsiteRequest(IgnoreRequest):
+class Refused(IgnoreRequest):
+    """A request not made, or an answer not taken: its message says why, `stage` is the
+    errors stage it is recorded under, `gone` says the portal removed the page."""
+
+    stage = "refused"
+    summary = "refused"  # what a source whose first page is refused failed by
+
+    def __init__(self, message: str, http_status: int | None = None, gone: bool = False):
+        super().__init__(message)
+        self.http_status = http_status
+        self.gone = gone
+
+
+class OffsiteRequest(Refused):
     """A request, or a redirect hop, that would leave the portal."""
+
+    stage = "offsite"
+    summary = "moved off the site"
+
+
+class Blocked(Refused):
+    """An anti-bot challenge, a captcha or an access refusal instead of the page."""
+
+    stage = "blocked"
+    summary = "blocked"
+
+
+class Gone(Refused):
+    """A report page answered 200 with "page not found" (a soft 404)."""
+
+    stage = "detail"
+    summary = "gone"
 
 
 class ConfinementMiddleware:
@@ -42,3 +80,19 @@ class ConfinementMiddleware:
             f"({urlparse(allowed['site']).hostname}"
             + (f" and the file hosts {', '.join(allowed['hosts'])}" if allowed["hosts"] else "")
             + f"); not followed: {request.url}")
+
+
+class AnswerMiddleware:
+    """Each answer read once: decoded, and refused when it is a challenge, or a report
+    page saying it is gone. Runs after retries and redirects (a 429 is retried first)."""
+
+    def process_response(self, request: Request, response, spider=None):
+        if request.url.endswith("/robots.txt"):
+            return response
+        reason = blocked_reason(response)
+        if reason:
+            raise Blocked(reason, response.status)
+        response = decoded(response)
+        if request.meta.get("nianbao_stage") == "detail" and is_soft_404(response):
+            raise Gone("the page says it is gone (soft 404)", response.status, gone=True)
+        return response

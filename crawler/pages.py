@@ -1,28 +1,47 @@
 """What a response is, read the same way whatever the portal declared: its text decoded
 as the parsers decode it (UTF-8, GBK, GB2312, GB18030, declared right or wrongly), and
-whether it is an anti-bot challenge or a soft 404 rather than the page asked for."""
+whether it is an anti-bot challenge or a soft 404 rather than the page asked for.
+
+`crawler.middlewares.AnswerMiddleware` applies these to every answer once, as it arrives;
+the functions stay usable on a response built from bytes (the tests' recorded pages)."""
 
 from __future__ import annotations
 
 from parsel import Selector
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 
 from parsers.textdecode import decode
 
 from .links import selectors
 
 
-def page_text(response: Response) -> str:
-    """The body as text. Scrapy trusts the Content-Type header; portals send GBK pages
-    declared as UTF-8 and the reverse, so the bytes decide."""
+def _decode(response: Response) -> tuple[str, str]:
+    """(text, encoding) of a text answer, kept on its request so that it is done once."""
     cached = response.meta.get("nianbao_text") if response.request is not None else None
     if cached is not None:
         return cached
     content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-    text, _ = decode(response.body, content_type)
+    cached = decode(response.body, content_type)
     if response.request is not None:
-        response.meta["nianbao_text"] = text
-    return text
+        response.meta["nianbao_text"] = cached
+    return cached
+
+
+def decoded(response: Response) -> Response:
+    """A text answer re-typed in the encoding its bytes are in, so that Scrapy's own
+    `.text` and selectors read it right. Scrapy trusts the Content-Type header; portals
+    send GBK pages declared as UTF-8 and the reverse, so the bytes decide. Other answers
+    (PDF, Word …) come back as they are."""
+    if not is_html(response):
+        return response
+    _, encoding = _decode(response)
+    return response.replace(cls=type(response) if isinstance(response, TextResponse) else HtmlResponse,
+                            encoding=encoding)
+
+
+def page_text(response: Response) -> str:
+    """The body as text, in the encoding its bytes are in."""
+    return _decode(response)[0]
 
 
 def page_selector(response: Response) -> Selector:

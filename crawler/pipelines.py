@@ -28,8 +28,7 @@ from nianbao.archive import (MEDIA_TYPES, Archive, ArchiveBusy, ContentStore, Do
 from nianbao.assemble import build_report, current_documents, is_unchanged, source_fields
 
 from .items import CrawlError, ReportPage
-from .middlewares import SCOPE, OffsiteRequest
-from .pages import blocked_reason
+from .middlewares import SCOPE, Refused
 
 logger = logging.getLogger(__name__)
 
@@ -135,16 +134,14 @@ class ReportFilesPipeline(FilesPipeline):
     def media_failed(self, failure, request, info):
         # keep the reason (the base class raises a bare exception, and drops the
         # requests robots.txt forbids without a word)
-        if isinstance(failure.value, AttachmentError):
-            raise failure.value
-        if isinstance(failure.value, OffsiteRequest):
-            raise AttachmentError(str(failure.value))
-        raise AttachmentError(f"{type(failure.value).__name__}: {failure.value}")
+        refused = failure.value
+        if isinstance(refused, AttachmentError):
+            raise refused
+        if isinstance(refused, Refused):  # offsite, blocked (crawler.middlewares)
+            raise AttachmentError(str(refused), refused.http_status, refused.stage)
+        raise AttachmentError(f"{type(refused).__name__}: {refused}")
 
     async def media_downloaded(self, response, request, info, *, item=None):
-        reason = blocked_reason(response)
-        if reason:
-            raise AttachmentError(reason, response.status)
         if response.status != 200:
             raise AttachmentError(f"HTTP {response.status}", response.status)
         result = await super().media_downloaded(response, request, info, item=item)
@@ -163,11 +160,13 @@ class ReportFilesPipeline(FilesPipeline):
         if not isinstance(item, ReportPage):
             return item
         item.files = [value for ok, value in results if ok]
-        item.file_errors = [
-            {"url": request.url, "message": str(getattr(value, "value", value)),
-             "http_status": getattr(getattr(value, "value", None), "http_status", None)}
-            for request, (ok, value) in zip(self.get_media_requests(item, info), results)
-            if not ok]
+        item.file_errors = []
+        for request, (ok, value) in zip(self.get_media_requests(item, info), results):
+            if not ok:
+                error = getattr(value, "value", value)  # a Failure's exception
+                item.file_errors.append({"url": request.url, "message": str(error),
+                                         "http_status": getattr(error, "http_status", None),
+                                         "stage": getattr(error, "stage", "attachment")})
         return item
 
     async def process_item(self, item):
@@ -179,11 +178,13 @@ class ReportFilesPipeline(FilesPipeline):
 
 
 class AttachmentError(Exception):
-    """An attachment that could not be fetched; its message says why."""
+    """An attachment that could not be fetched; its message says why, `stage` is the
+    errors stage (attachment, blocked, offsite)."""
 
-    def __init__(self, message: str, http_status: int | None = None):
+    def __init__(self, message: str, http_status: int | None = None, stage: str = "attachment"):
         super().__init__(message)
         self.http_status = http_status
+        self.stage = stage
 
 
 class _WithoutAttachmentTracebacks(logging.Filter):
@@ -192,13 +193,6 @@ class _WithoutAttachmentTracebacks(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], AttachmentError))
-
-
-def _failure_stage(message: str) -> str:
-    for stage in ("blocked", "offsite"):
-        if message.startswith(stage + ":"):
-            return stage
-    return "attachment"
 
 
 class ArchivePipeline:
@@ -272,7 +266,7 @@ class ArchivePipeline:
     async def archive_report(self, item: ReportPage) -> None:
         failures = {}
         for failure in item.file_errors:
-            self.error(failure["url"], _failure_stage(failure["message"]), failure["message"])
+            self.error(failure["url"], failure["stage"], failure["message"])
             failures[failure["url"]] = failure
         fetched = [DocumentRecord(
             url=item.url, kind=document_kind(item.url, item.content_type),

@@ -24,10 +24,13 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 200,
 }
 
-# Every request, redirect hops included, stays on its listing's site or the registry's
-# file_hosts (ahead of robots.txt, so that a refused host is not even asked for it)
 DOWNLOADER_MIDDLEWARES = {
+    # every request, redirect hops included, stays on its listing's site or the
+    # registry's file_hosts (ahead of robots.txt: a refused host is not even asked)
     "crawler.middlewares.ConfinementMiddleware": 50,
+    # every answer decoded once; challenges and soft 404s refused (after retries and
+    # redirects, which sit at 550 and 600)
+    "crawler.middlewares.AnswerMiddleware": 60,
 }
 
 # --- Who we are ---------------------------------------------------------------------------
@@ -103,5 +106,3 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 
 # --- Output -------------------------------------------------------------------------------------
 LOG_LEVEL = "INFO"
-FEED_EXPORT_ENCODING = "utf-8"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

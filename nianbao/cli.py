@@ -72,7 +72,7 @@ EXIT_SOURCE_FAILED, EXIT_BUSY, EXIT_CRAWL_FAILED = 1, 3, 4
 def _check_crawl_arguments(urls, source, registry) -> None:
     from urllib.parse import urlparse
 
-    from crawler.sources import REGISTRY_PATH, RegistryError, load_sources
+    from .registry import REGISTRY_PATH, RegistryError, load_sources
 
     for url in urls:
         parsed = urlparse(url)
@@ -122,7 +122,7 @@ Exit codes (for cron and systemd timers):
               help="A 年报 listing to crawl (repeatable). Default: every registry entry.")
 @click.option("--source", metavar="NAME", help="Only this entry of the sources registry.")
 @click.option("--registry", type=click.Path(exists=True, dir_okay=False),
-              help="Another sources registry file (default: crawler/sources.yaml).")
+              help="Another sources registry file (default: nianbao/sources.yaml).")
 @click.option("--jobdir", type=click.Path(file_okay=False),
               help="Keep the crawl's state here so that a stopped or killed crawl resumes.")
 @click.option("-s", "--setting", "settings", multiple=True, metavar="NAME=VALUE",
@@ -300,10 +300,10 @@ def backup(db, destination):
 
 @main.command()
 @click.option("--registry", type=click.Path(dir_okay=False),
-              help="The registry file (default: crawler/sources.yaml).")
+              help="The registry file (default: nianbao/sources.yaml).")
 def sources(registry):
     """List the sources registry, checking every entry."""
-    from crawler.sources import REGISTRY_PATH, RegistryError, load_sources
+    from .registry import REGISTRY_PATH, RegistryError, load_sources
 
     try:
         entries = load_sources(registry or REGISTRY_PATH)

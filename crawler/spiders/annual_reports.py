@@ -23,15 +23,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 
 from nianbao.archive import now, reports_seen_since
+from nianbao.registry import REGISTRY_PATH, load_sources
 
 from ..families import BROWSER, FAMILIES, ReportLink, recognise
 from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
 from ..jobstate import JobState
 from ..links import anchors, attachment_links, is_attachment_url, same_site, selectors
-from ..middlewares import SCOPE, OffsiteRequest, scope
-from ..pages import blocked_reason, is_html, is_soft_404, page_selector, page_text
-from ..sources import REGISTRY_PATH, load_sources
+from ..middlewares import SCOPE, Refused, scope
+from ..pages import is_html, page_selector, page_text
 
 # statuses by which a portal says a page is gone for good (not merely unavailable)
 GONE_STATUSES = (404, 410)
@@ -56,6 +56,24 @@ class Listing:
         return scope(self.url, self.file_hosts)
 
 
+class _Kept:
+    """A counter of the crawl kept in `spider.state`, which Scrapy saves in the JOBDIR
+    when a crawl is paused and gives back when it resumes."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, spider, owner=None):
+        if spider is None:
+            return self
+        if getattr(spider, "state", None) is None:  # before Scrapy opens the spider
+            spider.state = {}
+        return spider.state.setdefault(self.name, self.make())
+
+
 def _split_urls(value: str | None) -> list[str]:
     urls = [u.strip() for u in (value or "").split(",") if u.strip()]
     for url in urls:
@@ -68,6 +86,15 @@ def _split_urls(value: str | None) -> list[str]:
 class AnnualReportsSpider(scrapy.Spider):
     name = "annual_reports"
 
+    # report links found per listing: a listing that yields none is a failed source
+    # (unless it failed outright, which is recorded as such)
+    links_found: dict[str, int] = _Kept(dict)
+    listings_failed: set[str] = _Kept(set)
+    pages_seen: dict[str, int] = _Kept(dict)
+    known_listings: dict[str, Listing] = _Kept(dict)
+    # registry entries (or listings) that failed as a whole: name -> why
+    source_failures: dict[str, str] = _Kept(dict)
+
     def __init__(self, urls: str | None = None, home: str | None = None,
                  source: str | None = None, registry: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,7 +103,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self.listings = [Listing(url) for url in _split_urls(urls)]
         self.homes = [Listing(url) for url in _split_urls(home)]
         if not (self.listings or self.homes):
-            entries = load_sources(registry or REGISTRY_PATH)
+            entries = load_sources(registry or REGISTRY_PATH, families=list(FAMILIES))
             if source:
                 entries = [e for e in entries if e.name == source]
                 if not entries:
@@ -85,14 +112,6 @@ class AnnualReportsSpider(scrapy.Spider):
                 listing = Listing(entry.start_url, entry.as_item_source(), entry.family,
                                   entry.browser or entry.family == "browser", tuple(entry.file_hosts))
                 (self.listings if entry.listing else self.homes).append(listing)
-        # report links found per listing: a listing that yields none is a failed source
-        # (unless it failed outright, which is recorded as such)
-        self.links_found: dict[str, int] = {}
-        self.listings_failed: set[str] = set()
-        self.pages_seen: dict[str, int] = {}
-        self.known_listings: dict[str, Listing] = {}
-        # registry entries (or listings) that failed as a whole: name -> why
-        self.source_failures: dict[str, str] = {}
         self.job: JobState | None = None
         # reports a killed crawl of this JOBDIR already archived: not fetched again
         self.already_archived: set[str] = set()
@@ -167,11 +186,6 @@ class AnnualReportsSpider(scrapy.Spider):
     # --- finding the 年报 column -------------------------------------------------------------
 
     def find_column(self, response, home: Listing, depth: int):
-        reason = blocked_reason(response)
-        if reason:
-            self.source_failed(home, "blocked")
-            yield CrawlError(response.url, "blocked", reason, response.status)
-            return
         voc = selectors()["column"]
         page = page_selector(response)
         labelled = []
@@ -205,12 +219,6 @@ class AnnualReportsSpider(scrapy.Spider):
     def parse_listing(self, response, listing: Listing):
         """A listing page: recognise its family and walk it."""
         self.crawler.stats.inc_value("nianbao/listings")
-        reason = blocked_reason(response)
-        if reason:
-            self.listings_failed.add(listing.url)
-            self.source_failed(listing, "blocked")
-            yield CrawlError(response.url, "blocked", reason, response.status)
-            return
         if not is_html(response):
             self.listings_failed.add(listing.url)
             self.source_failed(listing, "not a listing page")
@@ -236,14 +244,6 @@ class AnnualReportsSpider(scrapy.Spider):
     async def parse_family(self, response, listing: Listing, family: str):
         """An answer to a family's own request: an API page, a rendered list."""
         self.crawler.stats.inc_value("nianbao/listings")
-        reason = blocked_reason(response)
-        if reason:
-            if response.meta.get("nianbao_first"):
-                self.source_failed(listing, "blocked")
-            yield CrawlError(response.url, "blocked", reason, response.status)
-            if response.meta.get("playwright_page"):
-                await response.meta["playwright_page"].close()
-            return
         walker = FAMILIES[family]
         result = walker.follow(response, page_text(response))
         if inspect.isasyncgen(result):
@@ -308,15 +308,8 @@ class AnnualReportsSpider(scrapy.Spider):
 
     def parse_detail(self, response, listing: Listing, link: ReportLink):
         """A report page (or a file the listing links directly), archived under the URL
-        the listing gave, wherever the portal redirected it."""
-        reason = blocked_reason(response)
-        if reason:
-            yield CrawlError(link.url, "blocked", reason, response.status)
-            return
-        if is_soft_404(response):
-            yield CrawlError(link.url, "detail", "the page says it is gone (soft 404)",
-                             response.status, gone=True)
-            return
+        the listing gave, wherever the portal redirected it. (Challenges and pages saying
+        they are gone never come here: `AnswerMiddleware` refuses them.)"""
         attachments = dict(link.files)
         if is_html(response) and not is_attachment_url(response.url):
             page = page_selector(response)
@@ -347,17 +340,17 @@ class AnnualReportsSpider(scrapy.Spider):
         first = request.meta.get("nianbao_first")
         if stage == "listing" and listing is not None:
             self.listings_failed.add(listing.url)
-        if failure.check(OffsiteRequest):
+        if failure.check(Refused):  # offsite, blocked, gone (crawler.middlewares)
+            refused = failure.value
             if first:
-                self.source_failed(listing, "moved off the site")
-            return [CrawlError(url, "offsite", str(failure.value))]
+                self.source_failed(listing, refused.summary)
+            return [CrawlError(url, refused.stage, str(refused), refused.http_status,
+                               gone=refused.gone)]
         if failure.check(HttpError):
             response = failure.value.response
-            reason = blocked_reason(response)
             if first:
-                self.source_failed(listing, "blocked" if reason else f"HTTP {response.status}")
-            return [CrawlError(url, "blocked" if reason else stage,
-                               reason or f"HTTP {response.status}", response.status,
+                self.source_failed(listing, f"HTTP {response.status}")
+            return [CrawlError(url, stage, f"HTTP {response.status}", response.status,
                                gone=response.status in GONE_STATUSES)]
         if first:
             self.source_failed(listing, f"unreachable ({type(failure.value).__name__})")

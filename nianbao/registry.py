@@ -1,4 +1,9 @@
-"""The sources registry (`sources.yaml`): load it, check every entry, say which is bad."""
+"""The sources registry (`sources.yaml`): the portals a scheduled crawl walks, with the
+region each report of theirs belongs to. Load it, check every entry, say which is bad.
+
+It sits below the crawler: the archive and the command read it too. Which CMS families
+exist is the crawler's knowledge (`crawler.families`): the crawler passes their names in
+to check an entry's `family` pin."""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from urllib.parse import urlparse
 import yaml
 
 REGISTRY_PATH = Path(__file__).with_name("sources.yaml")
-FAMILIES = ("auto", "trs", "hanweb", "gkmlpt", "json", "plain", "browser")
 _KEYS = {"name", "region", "listing", "home", "family", "browser", "verified", "file_hosts", "note"}
 _REGION_KEYS = ("province", "city", "county")
 
@@ -47,7 +51,7 @@ def _is_url(value) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
-def _source(entry, where: str) -> Source:
+def _source(entry, where: str, families) -> Source:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a mapping of name, region, listing …")
     unknown = set(entry) - _KEYS
@@ -71,8 +75,9 @@ def _source(entry, where: str) -> Source:
         if not _is_url(value):
             raise RegistryError(f"{where}: {key!r} is not an http(s) URL: {value!r}")
     family = entry.get("family", "auto")
-    if family not in FAMILIES:
-        raise RegistryError(f"{where}: family {family!r} is not one of {', '.join(FAMILIES)}")
+    if not isinstance(family, str) or (families is not None and family not in ("auto", *families)):
+        known = ", ".join(("auto", *families)) if families is not None else "a family name"
+        raise RegistryError(f"{where}: family {family!r} is not one of {known}")
     for key in ("browser", "verified"):
         if key in entry and not isinstance(entry[key], bool):
             raise RegistryError(f"{where}: {key!r} must be true or false")
@@ -86,7 +91,9 @@ def _source(entry, where: str) -> Source:
                   file_hosts=hosts, note=str(entry.get("note") or ""))
 
 
-def load_sources(path: str | Path = REGISTRY_PATH) -> list[Source]:
+def load_sources(path: str | Path = REGISTRY_PATH, families=None) -> list[Source]:
+    """Every entry of the registry, checked; `families`: the CMS family names an entry may
+    pin (the crawler's), else any name passes."""
     path = Path(path)
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -98,7 +105,7 @@ def load_sources(path: str | Path = REGISTRY_PATH) -> list[Source]:
         raise RegistryError(f"{path}: expected a top-level 'sources:' list")
     sources, names = [], set()
     for number, entry in enumerate(document["sources"], start=1):
-        source = _source(entry, f"{path.name} entry {number}")
+        source = _source(entry, f"{path.name} entry {number}", families)
         if source.name in names:
             raise RegistryError(f"{path.name} entry {number} ({source.name}): name used twice")
         names.add(source.name)
