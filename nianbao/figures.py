@@ -1,58 +1,37 @@
 """A report's headline figures: one row per report, the numbers journalists compare.
 
-Each figure is the 总计 column of the template rows it names, summed where it covers a
-group (不予公开 is 三.三.1 … 三.三.8, as the parsers' vocabulary lists the rows). A figure
-with any part missing is left empty: it is never made up from the parts that were printed.
+Each figure is a column of the template rows it names (parsers/template.yaml, `headline`),
+summed where it covers a group (不予公开 is 三.三.1 … 三.三.8 when a report prints the
+reasons). A figure with any part missing is left empty: it is never made up from the
+parts that were printed. Adding a figure is one entry in the template.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
-from parsers.vocabulary import vocabulary
+from parsers.template import headline as headline_figures
+from parsers.template import parts_of
 
-# column of the `figures` table -> (table, rows, column) summed
-HEADLINE = {
-    "新收申请": ("applications", ["一"], "总计"),
-    "上年结转": ("applications", ["二"], "总计"),
-    "予以公开": ("applications", ["三.一"], "总计"),
-    "部分公开": ("applications", ["三.二"], "总计"),
-    "不予公开": ("applications", ["三.三"], "总计"),
-    "无法提供": ("applications", ["三.四"], "总计"),
-    "不予处理": ("applications", ["三.五"], "总计"),
-    "其他处理": ("applications", ["三.六"], "总计"),
-    "办理总计": ("applications", ["三.七"], "总计"),
-    "结转下年": ("applications", ["四"], "总计"),
-    "行政复议": ("review_litigation", ["行政复议"], "总计"),
-    "复议纠正": ("review_litigation", ["行政复议"], "结果纠正"),
-    "行政诉讼": ("review_litigation", ["未经复议直接起诉", "复议后起诉"], "总计"),
-    "诉讼纠正": ("review_litigation", ["未经复议直接起诉", "复议后起诉"], "结果纠正"),
-}
-
-
-@functools.lru_cache(maxsize=None)
-def _sub_rows(row: str) -> tuple[str, ...]:
-    """The template's rows under a group (三.三 -> 三.三.1 … 三.三.8), from the vocabulary."""
-    keys = [entry["key"] for entry in vocabulary()["applications"]["rows"]]
-    return tuple(key for key in keys if key.startswith(row + "."))
+# the figures table's columns, in order (parsers/template.yaml, `headline`)
+HEADLINE = [figure.name for figure in headline_figures()]
 
 
 def headline(cells: list[tuple[str, str, str, int | float]]) -> dict:
-    """Each figure: its rows as printed, a group printed as its sub-rows summed (三.六 is
+    """Each figure: its rows as printed, a group printed as its parts summed (三.六 is
     one row in the 2019 template, three in 2021's)."""
     values = {(table, row, column): value for table, row, column, value in cells}
     figures = {}
-    for name, (table, rows, column) in HEADLINE.items():
+    for figure in headline_figures():
         keys = []
-        for row in rows:
-            subs = _sub_rows(row)
-            if (table, row, column) in values or not subs:
-                keys.append((table, row, column))
+        for row in figure.rows:
+            parts = parts_of(row) if figure.table == "applications" else ()
+            if (figure.table, row, figure.column) in values or not parts:
+                keys.append((figure.table, row, figure.column))
             else:
-                keys += [(table, sub, column) for sub in subs]
-        parts = [values.get(key) for key in keys]
-        figures[name] = sum(parts) if None not in parts else None
+                keys += [(figure.table, part, figure.column) for part in parts]
+        found = [values.get(key) for key in keys]
+        figures[figure.name] = sum(found) if None not in found else None
     return figures
 
 

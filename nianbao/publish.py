@@ -12,6 +12,7 @@ reports appear as they are committed, without a restart.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import yaml
@@ -33,13 +34,32 @@ CONFIGURED_DATABASE = "archive"
 
 
 def metadata_for(db: str | Path) -> dict:
-    """`datasette/metadata.yml`, describing the database `db` will be published as."""
+    """`datasette/metadata.yml`, describing the database `db` will be published as, with
+    what it says of the national template filled in from the template."""
     metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
     name = Path(db).stem
     databases = metadata.get("databases", {})
     if name != CONFIGURED_DATABASE and CONFIGURED_DATABASE in databases:
         databases[name] = databases.pop(CONFIGURED_DATABASE)
+    for database in databases.values():
+        _from_template(database)
     return metadata
+
+
+def _from_template(database: dict) -> None:
+    """The figures table's headline columns are described by the template, and a saved
+    query names a template row by its reason's short name: `{row:国家秘密}` is '三.三.1',
+    `{reason_columns}` one column per reason."""
+    from parsers.template import headline, refusal_reasons, row_by_short_name
+
+    columns = database.get("tables", {}).get("figures", {}).setdefault("columns", {})
+    columns.update({figure.name: figure.about for figure in headline()})
+    rows = row_by_short_name()
+    reason_columns = ",\n  ".join(f"max(case when c.row = '{key}' then c.value end) as {short}"
+                                   for key, short in refusal_reasons().items())
+    for query in database.get("queries", {}).values():
+        sql = query["sql"].replace("{reason_columns}", reason_columns)
+        query["sql"] = re.sub(r"\{row:(\w+)\}", lambda found: f"'{rows[found.group(1)]}'", sql)
 
 
 def out_of_date(db: str | Path) -> list[str]:

@@ -7,7 +7,8 @@ not all printed is not made (the missing cells are already named in `warnings`).
 from __future__ import annotations
 
 from .tables import APPLICATIONS, REVIEW
-from .vocabulary import format_number as _fmt, vocabulary
+from .template import application_columns, review_columns, total_parts
+from .vocabulary import format_number as _fmt
 
 TOLERANCE = 1e-6
 
@@ -31,7 +32,7 @@ def _check(rule: str, table: str, left: list, right: list, where: dict, cells: l
 def _parts_of_total(apps: dict, column: str) -> list[str] | None:
     """The rows that 三.七 sums in `column`: 三.一 … 三.六 as the report prints them."""
     rows = []
-    for part in vocabulary()["applications"]["total_parts"]:
+    for part in total_parts():
         if part in apps:  # a row printed whole (三.一, 三.二, 三.六 in the 2019 form)
             rows.append(part)
         else:  # a group printed as its sub-rows (三.三.1 …)
@@ -44,7 +45,7 @@ def _parts_of_total(apps: dict, column: str) -> list[str] | None:
 def run_checks(tables: dict) -> list[dict]:
     checks: list[dict] = []
     apps = tables.get(APPLICATIONS) or {}
-    columns = vocabulary()["applications"]["columns"]
+    columns = application_columns()
     for column in columns:
         if all(column in apps.get(k, {}) for k in ("一", "二", "三.七", "四")):
             checks.append(_check(
@@ -63,7 +64,7 @@ def run_checks(tables: dict) -> list[dict]:
             checks.append(_check("总计=自然人+…+其他", APPLICATIONS, [row["总计"]],
                                  [row[c] for c in applicants], {"row": key},
                                  [[key, c] for c in columns]))
-    results = vocabulary()["review_litigation"]["columns"]
+    results = review_columns()
     for group, row in (tables.get(REVIEW) or {}).items():
         if all(c in row for c in results):
             checks.append(_check("总计=维持+纠正+其他+尚未审结", REVIEW, [row["总计"]],

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .limits import MAX_FIGURE, SIGNED_COLUMNS
 from .rows import Row, is_value
+from .template import application_columns, application_figure_rows, review_columns, review_groups
 from .vocabulary import is_blank_mark, normalize, parse_number, strip_numbering, vocabulary
 
 ACTIVE, APPLICATIONS, REVIEW = "active_disclosure", "applications", "review_litigation"
@@ -49,7 +50,7 @@ def _v() -> dict:
         "active_columns": column_labels,
         "active_defaults": active["default_columns"],
         "active_order": list(active["rows"]),
-        "apps_columns": apps["columns"],
+        "apps_columns": application_columns(),
         # header cells: a row printing one of these is (part of) the table's header
         "apps_header_words": {normalize(w) for w in apps["header_words"]},
         "apps_groups": [(normalize(w), key) for key, words in apps["groups"].items() for w in words],
@@ -59,23 +60,15 @@ def _v() -> dict:
             for spec in apps["rows"]],
         "review_groups": sorted(((normalize(w), key) for key, words in review["groups"].items()
                                  for w in words), key=lambda t: len(t[0]), reverse=True),
-        "review_group_order": list(review["groups"]),
-        "review_columns": review["columns"],
-        "review_column_labels": {normalize(c) for c in review["columns"]},
+        "review_group_order": review_groups(),
+        "review_columns": review_columns(),
+        "review_column_labels": {normalize(c) for c in review_columns()},
     }
 
 
 def application_row_order() -> list[str]:
-    """Row keys of the applications table in template order."""
-    order = [spec[0] for spec in _v()["apps_rows"]]
-    return sorted(order, key=_template_position)
-
-
-def _template_position(key: str):
-    head = ["一", "二", "三", "四"].index(key.split(".")[0])
-    rest = key.split(".")[1:]
-    sub = ["一", "二", "三", "四", "五", "六", "七"]
-    return (head, sub.index(rest[0]) if rest else -1, int(rest[1]) if len(rest) > 1 else -1)
+    """Row keys of the applications table that carry figures, in template order."""
+    return application_figure_rows()
 
 
 # --- the reader -----------------------------------------------------------------------

@@ -28,11 +28,10 @@ from markupsafe import Markup, escape
 
 from nianbao.archive import MEDIA_TYPES, ContentStore, files_dir
 from nianbao.search import FTS_TABLE, MAX_QUERY_CHARS, match_expression, reports_matching
+from parsers.template import layout, section_titles, table_sections
 
 BOM = "\ufeff".encode("utf-8")
 _INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
-# the contract's tables and the report's sections that print them
-TABLE_SECTIONS = {"active_disclosure": "二", "applications": "三", "review_litigation": "四"}
 
 
 # --- bounds -------------------------------------------------------------------------------
@@ -189,23 +188,18 @@ def register_routes():
 def _layout(report: dict, cells: list[dict], failed: set) -> list[dict]:
     """The three tables as the template prints them, each cell marked when a failed
     check counts it."""
-    from nianbao.samples.render import LAYOUTS, SECTION_TITLES, Sample
-
     tables: dict = {}
     for cell in cells:
         tables.setdefault(cell["tbl"], {}).setdefault(cell["row"], {})[cell["col"]] = cell["value"]
-    sample = Sample(name="", title=report["title"] or "", year=report["year"] or 0,
-                    template=report["template"] or "2021", metadata={},
-                    tables={name: tables.get(name, {}) for name in TABLE_SECTIONS})
+    titles = section_titles()
     layouts = []
-    for name, section in TABLE_SECTIONS.items():
+    for name, section in table_sections().items():
         if not tables.get(name):
             continue
-        make = LAYOUTS[section][0]
         rows = [[{"text": c.text, "rowspan": c.rowspan, "colspan": c.colspan,
                   "figure": c.key is not None, "failed": c.key in failed} for c in row]
-                for row in make(sample)]
-        layouts.append({"name": name, "title": SECTION_TITLES[section], "rows": rows})
+                for row in layout(name, tables, report["template"])]
+        layouts.append({"name": name, "title": titles[section], "rows": rows})
     return layouts
 
 

@@ -34,13 +34,18 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from parsers.report import find_sections
+from parsers.template import (APPLICATIONS, GRID, Cell, application_columns, layout, review_columns,
+                              review_groups, section_titles, table_sections)
+from parsers.template import template as template_data
 from parsers.vocabulary import format_number
 
 SEEDS_DIR = Path(__file__).with_name("seeds")
-TEMPLATE = yaml.safe_load(Path(__file__).with_name("template.yaml").read_text(encoding="utf-8"))
-APPLICANTS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
-RESULTS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
-REVIEW_GROUPS = ["行政复议", "未经复议直接起诉", "复议后起诉"]
+# how a careless office prints labels (the "messy" sample): spaces inside, full-width
+# numbering, the forms the parsers must still read
+MESSY_LABELS = yaml.safe_load(Path(__file__).with_name("messy_labels.yaml").read_text(encoding="utf-8"))
+APPLICANTS = application_columns()
+RESULTS = review_columns()
+REVIEW_GROUPS = review_groups()
 _PROSE = re.compile(r"[。，；：]")
 _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[）)]|^\d+[、.]")
 
@@ -165,7 +170,7 @@ def variant(base: Sample, name: str, *, year: int, template: str, seed: int,
         review["行政复议"]["总计"] += 3
 
     active = {}
-    for block in TEMPLATE["active_disclosure"][template]:
+    for block in template_data()["tables"]["active_disclosure"]["items"][template]:
         for row in block["rows"]:
             active[row] = {}
             for column in block["columns"]:
@@ -254,122 +259,36 @@ def samples() -> list[Sample]:
     return seeds + variants
 
 
-# --- table layouts as the template prints them ---------------------------------------------------
-
-
-@dataclass
-class Cell:
-    text: str
-    rowspan: int = 1
-    colspan: int = 1
-    # (table, row, column) of a figure's cell; None for labels
-    key: tuple | None = None
-
-
-def _figure(value) -> str:
-    return "" if value is None else format_number(value)
-
-
-def _printed(template: str, label: str, messy: bool = False) -> str:
-    label = TEMPLATE["printed"].get(template, {}).get(label, label)
-    return TEMPLATE["messy_labels"].get(label, label) if messy else label
+# --- table layouts as the template prints them (parsers/template.py) -------------------------
 
 
 def _cell(sample: Sample, table: str, row: str, column: str) -> str:
     printed = sample.printed.get(f"{table}|{row}|{column}")
-    return printed if printed is not None else _figure(sample.tables[table].get(row, {}).get(column))
+    if printed is not None:
+        return printed
+    value = sample.tables[table].get(row, {}).get(column)
+    return "" if value is None else format_number(value)
 
 
-def _spacer(sample: Sample, width: int) -> list[list[Cell]]:
-    """An empty row, as some offices leave between a table's blocks."""
-    return [[Cell("", colspan=width)]] if sample.messy else []
+def sample_layout(sample: Sample, table: str) -> list[list[Cell]]:
+    """A sample's table as its office prints it: the template's layout, with the
+    sample's own cell texts and, for a careless office, its labels and spacer rows."""
+    messy = MESSY_LABELS if sample.messy else {}
+    return layout(table, sample.tables, sample.template,
+                  text=lambda t, r, c: _cell(sample, t, r, c),
+                  label=lambda words: messy.get(words, words), spacers=sample.messy)
 
 
-def active_layout(sample: Sample) -> list[list[Cell]]:
-    rows: list[list[Cell]] = []
-    messy = sample.messy
-    for block in TEMPLATE["active_disclosure"][sample.template]:
-        columns = block["columns"]
-        rows.append([Cell(block["item"], colspan=4)])
-        spans = _spread(len(columns))
-        rows.append([Cell("信息内容")] + [Cell(_printed(sample.template, c), colspan=s)
-                                         for c, s in zip(columns, spans)])
-        for row in block["rows"]:
-            rows.append([Cell(_printed(sample.template, row, messy))]
-                        + [Cell(_cell(sample, "active_disclosure", row, c), colspan=s,
-                                key=("active_disclosure", row, c)) for c, s in zip(columns, spans)])
-        rows += _spacer(sample, 4)
-    return rows
-
-
-def _spread(count: int) -> list[int]:
-    """Column spans that fill the table's three figure columns."""
-    return {1: [3], 2: [1, 2], 3: [1, 1, 1]}[count]
-
-
-def applications_layout(sample: Sample) -> list[list[Cell]]:
-    labels = {key: _printed("", text, sample.messy)
-              for key, text in TEMPLATE["applications"]["rows"].items()}
-    apps = sample.tables["applications"]
-
-    def figures(key):
-        return [Cell(_cell(sample, "applications", key, c), key=("applications", key, c))
-                for c in APPLICANTS]
-
-    rows = [
-        [Cell(TEMPLATE["applications"]["caption"], rowspan=3, colspan=3),
-         Cell("申请人情况", colspan=7)],
-        [Cell(_printed("", "自然人", sample.messy), rowspan=2), Cell("法人或其他组织", colspan=5),
-         Cell(_printed("", "总计", sample.messy), rowspan=2)],
-        [Cell(_printed("", c, sample.messy)) for c in APPLICANTS[1:6]],
-        *_spacer(sample, 10),
-        [Cell(labels["一"], colspan=3)] + figures("一"),
-        [Cell(labels["二"], colspan=3)] + figures("二"),
-    ]
-    results: list[list[Cell]] = []
-    for key in ("三.一", "三.二"):
-        results.append([Cell(labels[key], colspan=2)] + figures(key))
-    for group in ("三.三", "三.四", "三.五", "三.六"):
-        children = sorted((k for k in apps if k.startswith(group + ".")),
-                          key=lambda k: int(k.rsplit(".", 1)[1]))
-        if not children:
-            results.append([Cell(labels[group], colspan=2)] + figures(group))
-            continue
-        for index, key in enumerate(children):
-            head = [Cell(labels[group], rowspan=len(children))] if index == 0 else []
-            results.append(head + [Cell(labels[key])] + figures(key))
-    results.append([Cell(labels["三.七"], colspan=2)] + figures("三.七"))
-    results[0].insert(0, Cell(labels["三"], rowspan=len(results)))
-    rows += results
-    rows.append([Cell(labels["四"], colspan=3)] + figures("四"))
-    return rows
-
-
-def review_layout(sample: Sample) -> list[list[Cell]]:
-    results = [_printed("", c, sample.messy) for c in RESULTS]
-    return [
-        [Cell("行政复议", colspan=5), Cell("行政诉讼", colspan=10)],
-        [Cell(c, rowspan=2) for c in results] + [Cell("未经复议直接起诉", colspan=5),
-                                                Cell("复议后起诉", colspan=5)],
-        [Cell(c) for c in results * 2],
-        [Cell(_cell(sample, "review_litigation", g, c), key=("review_litigation", g, c))
-         for g in REVIEW_GROUPS for c in RESULTS],
-    ]
-
-
-LAYOUTS = {"二": (active_layout, 4, 2), "三": (applications_layout, 10, 3), "四": (review_layout, 15, 3)}
-SECTION_TITLES = {"一": "一、总体情况", "二": "二、主动公开政府信息情况",
-                  "三": "三、收到和处理政府信息公开申请情况",
-                  "四": "四、政府信息公开行政复议、行政诉讼情况",
-                  "五": "五、存在的主要问题及改进情况", "六": "六、其他需要报告的事项"}
+# section number -> the table printed in it
+LAYOUTS = {section: table for table, section in table_sections().items()}
+SECTION_TITLES = section_titles()
 
 
 def _body(sample: Sample):
-    """(heading, paragraphs, layout or None) for each of the six sections, in order."""
+    """(heading, paragraphs, table or None) for each of the six sections, in order."""
     for number, default in SECTION_TITLES.items():
         heading, paragraphs = sample.sections.get(number, (default, []))
-        layout = LAYOUTS.get(number)
-        yield heading, paragraphs, layout
+        yield heading, paragraphs, LAYOUTS.get(number)
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -434,11 +353,11 @@ def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell:
         parts.append("<p>" + html.escape(f"现将{sample.title}予以公布，全文见附件。") + "</p>")
     else:
         render = _flat_table if sample.table_style == "flat" else _html_table
-        for heading, paragraphs, layout in _body(sample):
+        for heading, paragraphs, table in _body(sample):
             parts.append(f"<p><strong>{html.escape(heading)}</strong></p>")
             parts += [f"<p>{html.escape(p)}</p>" for p in paragraphs]
-            if layout:
-                parts.append(render(layout[0](sample)))
+            if table:
+                parts.append(render(sample_layout(sample, table)))
     links = "".join(f'<p>附件：<a href="{html.escape(href)}">{html.escape(text)}</a></p>'
                     for href, text in attachments)
     page = _hanweb_page if sample.page_style == "hanweb" else _trs_page
@@ -558,13 +477,15 @@ def report_docx(sample: Sample) -> bytes:
     run.bold, run.font.size = True, Pt(16)
     for paragraph in sample.intro:
         document.add_paragraph(paragraph)
-    for title, paragraphs, layout in _body(sample):
+    for title, paragraphs, table in _body(sample):
         document.add_paragraph().add_run(title).bold = True
         for paragraph in paragraphs:
             document.add_paragraph(paragraph)
-        if layout:
-            make, columns, header_rows = layout
-            _docx_table(document, make(sample), columns, header_rows if make is applications_layout else 0)
+        if table:
+            columns, header_rows = GRID[table]
+            # the long applications table repeats its header rows on a new page
+            _docx_table(document, sample_layout(sample, table), columns,
+                        header_rows if table == APPLICATIONS else 0)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
