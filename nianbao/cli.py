@@ -221,15 +221,15 @@ def demo(db, port, portal_port, serve):
     import yaml
 
     from .crawl import last_run, run_crawl
+    from .demo import LISTING_PATH, PORTAL_DIR, PORTAL_REGION
+    from .demo import manifest as portal_manifest
     from .demo.server import serve_portal
-    from .demo.site import LISTING_PATH, PORTAL_REGION, build_site
     from .publish import serve as publish
 
-    with tempfile.TemporaryDirectory(prefix="nianbao-demo-portal-") as folder:
-        site = Path(folder)
-        manifest = build_site(site)
+    manifest = portal_manifest()
+    with tempfile.TemporaryDirectory(prefix="nianbao-demo-") as folder:
         try:
-            server, base = serve_portal(site, port=portal_port)
+            server, base = serve_portal(PORTAL_DIR, port=portal_port)
         except OSError as error:
             raise click.ClickException(
                 f"the demo portal cannot listen on port {portal_port} ({error.strerror}): "
@@ -240,7 +240,7 @@ def demo(db, port, portal_port, serve):
                        f"at {listing}")
             # the portal goes through a registry entry, as a user's portal would, so that
             # its reports carry a region
-            registry = site / "sources.yaml"
+            registry = Path(folder) / "sources.yaml"
             registry.write_text(yaml.safe_dump({"sources": [{
                 "name": manifest["portal"], "region": PORTAL_REGION, "listing": listing,
                 "verified": True}]}, allow_unicode=True), encoding="utf-8")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-DATASETTE_DIR = Path(__file__).resolve().parents[1] / "datasette"
+# the Datasette configuration, shipped in the package: metadata, plugins, templates, static
+SITE_DIR = Path(__file__).with_name("site")
 # a query that runs longer than this is stopped (ms): the published site stays responsive
 SQL_TIME_LIMIT_MS = 3000
 SETTINGS = {
@@ -36,7 +37,7 @@ CONFIGURED_DATABASE = "archive"
 def metadata_for(db: str | Path) -> dict:
     """`datasette/metadata.yml`, describing the database `db` will be published as, with
     what it says of the national template filled in from the template."""
-    metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+    metadata = yaml.safe_load((SITE_DIR / "metadata.yml").read_text(encoding="utf-8"))
     name = Path(db).stem
     databases = metadata.get("databases", {})
     if name != CONFIGURED_DATABASE and CONFIGURED_DATABASE in databases:
@@ -118,7 +119,7 @@ def datasette_app(db: str | Path):
     opened as a mutable database (mode=ro), not immutable: a crawl may be writing it."""
     from datasette.app import Datasette
 
-    folders = {name: DATASETTE_DIR / name for name in ("templates", "plugins", "static")}
+    folders = {name: SITE_DIR / name for name in ("templates", "plugins", "static")}
     return Datasette(
         files=[str(db)], metadata=metadata_for(db), settings=SETTINGS,
         template_dir=str(folders["templates"]) if folders["templates"].is_dir() else None,

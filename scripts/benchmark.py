@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import parsers  # noqa: E402
-from nianbao.evaluation import FORMATS  # noqa: E402
+from tools.evaluation import FORMATS  # noqa: E402
 
 
 def files(corpus: Path, scan: bool, real: Path | None) -> list[tuple[str, Path]]:

@@ -29,7 +29,7 @@ import pymupdf  # noqa: E402
 pymupdf.no_recommend_layout()  # it prints to stdout
 
 import parsers  # noqa: E402
-from nianbao.evaluation import score  # noqa: E402
+from tools.evaluation import score  # noqa: E402
 from parsers.formats.pdf import read_pdf  # noqa: E402
 from parsers.report import build  # noqa: E402
 from parsers.rows import Extracted, Row, merge_cell_runs  # noqa: E402

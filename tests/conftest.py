@@ -16,8 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from nianbao.demo import LISTING_PATH, PORTAL_DIR, manifest
 from nianbao.demo.server import serve_portal
-from nianbao.demo.site import LISTING_PATH, build_site
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -55,11 +55,10 @@ def table_counts(db: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def demo_portal(tmp_path_factory):
-    root = tmp_path_factory.mktemp("portal")
-    manifest = build_site(root)
-    server, base = serve_portal(root)
-    yield SimpleNamespace(root=root, base=base, listing=base + LISTING_PATH, manifest=manifest)
+def demo_portal():
+    """The demo portal the package ships, served as `nianbao demo` serves it."""
+    server, base = serve_portal(PORTAL_DIR)
+    yield SimpleNamespace(root=PORTAL_DIR, base=base, listing=base + LISTING_PATH, manifest=manifest())
     server.shutdown()
 
 

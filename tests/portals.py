@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlparse
 
-from nianbao.samples.render import page_html, sample_named
+from tools.samples.render import page_html, sample_named
 
 from .conftest import CORPUS
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from nianbao.evaluation import evaluate, summarize
+from tools.evaluation import evaluate, summarize
 
 from .conftest import CORPUS, ROOT
 

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from nianbao.archive import ContentStore, files_dir
-from nianbao.samples.render import sample_named
+from tools.samples.render import sample_named
 
 
 def rows(db, sql, params=()):

@@ -334,10 +334,10 @@ def _plugin():
     """The site's plugin module, as Datasette loads it from datasette/plugins."""
     import importlib.util
 
-    from nianbao.publish import DATASETTE_DIR
+    from nianbao.publish import SITE_DIR
 
     spec = importlib.util.spec_from_file_location("nianbao_site_under_test",
-                                                  DATASETTE_DIR / "plugins" / "nianbao_site.py")
+                                                  SITE_DIR / "plugins" / "nianbao_site.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from nianbao.samples.render import sample_named
+from tools.samples.render import sample_named
 
 from . import portals
 from .conftest import run_scrapy

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import parsers
-from nianbao.samples.render import SEEDS_DIR
+from tools.samples.render import SEEDS_DIR
 
 from .conftest import FIXTURES, ROOT, shared
 

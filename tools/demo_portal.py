@@ -1,4 +1,7 @@
-"""Build the demo portal: a TRS-style 政府信息公开 site with a 年报 column.
+"""Build the demo portal that `nianbao demo` serves: a TRS-style 政府信息公开 site with a
+年报 column, written into the package (`nianbao/demo/portal/`, with its `manifest.json`).
+
+    python -m tools.demo_portal            # rebuild nianbao/demo/portal from tests/corpus
 
     /index.html                              home page, links to 政府信息公开
     /xxgk/index.html                         政府信息公开 page, links to the 年报 column
@@ -8,26 +11,27 @@
     /xxgk/zfxxgknb/YYYYMM/P0….pdf, W0….doc   attachments, named as TRS names them
 
 The reports are the samples (seeds and variants); their DOCX, PDF and DOC files come
-from the corpus. `build_site` returns a manifest of what the site holds, for the tests.
+from the corpus. `build_site` returns a manifest of what the site holds, for the tests;
+the test suite checks that the shipped portal is what this builds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import json
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..samples.render import page_html, samples
+from nianbao.demo import LISTING_PATH, MANIFEST, PORTAL_DIR, PORTAL_NAME
 
-PORTAL_NAME = "示例区人民政府"
-# where the demo portal's body sits (its registry entry's region)
-PORTAL_REGION = {"province": "示例省", "city": "示例市", "county": "示例区"}
-COLUMN = "/xxgk/zfxxgknb/"
-LISTING_PATH = COLUMN + "index.html"
+from .samples.render import page_html, samples
+
+COLUMN = LISTING_PATH.rsplit("/", 1)[0] + "/"
 PER_PAGE = 4
-CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 
 
 @dataclass
@@ -139,4 +143,10 @@ def build_site(out: Path, corpus: Path = CORPUS_DIR) -> dict:
         ("/xxgk/zfxxgkzd/index.html", "政府信息公开制度"),
         (LISTING_PATH, "政府信息公开年报")]))
     (out / "robots.txt").write_text("User-agent: *\nDisallow: /admin/\n", encoding="ascii")
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
+                                encoding="utf-8")
     return manifest
+
+
+if __name__ == "__main__":
+    build_site(Path(sys.argv[1]) if len(sys.argv) > 1 else PORTAL_DIR)

@@ -1,7 +1,7 @@
 """Write the sample reports to disk, in every form: the parser's accuracy corpus
 (`tests/corpus/`), from which the demo portal also takes its files.
 
-    python -m nianbao.samples.corpus tests/corpus
+    python -m tools.samples.corpus tests/corpus
 
 Each sample gets a folder:
 

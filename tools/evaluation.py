@@ -1,7 +1,7 @@
 """Score the parsers on the corpus: cell accuracy, field accuracy, exact documents, by
 format. The accuracy gate (tests/test_accuracy.py) and the benchmark (scripts/) use it.
 
-    python -m nianbao.evaluation [tests/corpus]
+    python -m tools.evaluation [tests/corpus]
 """
 
 from __future__ import annotations
