@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlparse
 
 import yaml
 
+from parsers.formats import attachment_suffixes
+
 SELECTORS_PATH = Path(__file__).with_name("selectors.yaml")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # second-level public suffixes under which a site is three labels long (zhifu.gov.cn)
@@ -74,7 +76,7 @@ def _suffix(url: str) -> str:
 
 
 def is_attachment_url(url: str) -> bool:
-    return _suffix(url) in selectors()["attachments"]["extensions"]
+    return _suffix(url) in attachment_suffixes()
 
 
 def _date_near(link) -> str | None:
@@ -122,7 +124,7 @@ def attachment_links(page, base_url: str, allowed_hosts: tuple[str, ...] = ()) -
         text = _link_text(link)
         suffix = _suffix(url)
         is_page = suffix in _PAGE_SUFFIXES or urlparse(url).path in ("", "/")
-        by_suffix = suffix in voc["extensions"]
+        by_suffix = suffix in attachment_suffixes()
         # download.jsp?id=… and the like: a script that serves a file
         by_url = any(p in url.lower() for p in voc["url_patterns"]) and suffix not in ("html", "htm", "shtml")
         by_text = any(w in text for w in voc["link_words"]) and not is_page

@@ -23,19 +23,16 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from nianbao.archive import (MEDIA_TYPES, Archive, ArchiveBusy, ContentStore, DocumentRecord,
+from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
                              content_path, files_dir, now, sha256)
 from nianbao.assemble import build_report, current_documents, is_unchanged, source_fields
+from parsers.formats import by_media_type, by_suffix
 
 from .items import CrawlError, ReportPage
 from .middlewares import SCOPE, Refused
 
 logger = logging.getLogger(__name__)
 
-# a server's media type -> the file's kind (the first kind naming it)
-_KINDS = {mime: kind for kind, mimes in reversed(MEDIA_TYPES.items()) for mime in mimes}
-_KNOWN_SUFFIXES = {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip", "rar", "7z", "ofd",
-                   "html", "htm", "shtml", "txt", "rtf"}
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*([\w\-]+)'[^']*'([^;]+)", re.I)
 _FILENAME = re.compile(r'filename\s*=\s*"?([^";]+)"?', re.I)
 
@@ -75,7 +72,7 @@ def file_name(result: dict, link_text: str | None) -> str | None:
     reads as a file name (年报.pdf, not 【下载PDF】), else the URL's last segment."""
     if result.get("disposition_name"):
         return result["disposition_name"]
-    if link_text and PurePosixPath(link_text).suffix.lower().lstrip(".") in _KNOWN_SUFFIXES:
+    if link_text and by_suffix(PurePosixPath(link_text).suffix.lstrip(".")):
         return link_text
     return result.get("url_name")
 
@@ -83,12 +80,12 @@ def file_name(result: dict, link_text: str | None) -> str | None:
 def document_kind(url: str, content_type: str | None, filename: str | None = None) -> str:
     """html, pdf, docx, doc, wps, xls … as the server names the file. The parsers
     correct it from the bytes for every file they read (`nianbao.assemble`)."""
-    mime = (content_type or "").split(";")[0].strip().lower()
     for name in (filename, urlparse(url).path):
-        suffix = PurePosixPath(name or "").suffix.lower().lstrip(".")
-        if suffix in _KNOWN_SUFFIXES:
-            return {"htm": "html", "shtml": "html"}.get(suffix, suffix)
-    return _KINDS.get(mime, "bin")
+        named = by_suffix(PurePosixPath(name or "").suffix.lstrip("."))
+        if named:
+            return named.kind
+    served = by_media_type(content_type or "")
+    return served.kind if served else "bin"
 
 
 class ContentAddressedFilesStore(FSFilesStore):

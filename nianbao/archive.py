@@ -33,26 +33,16 @@ from pathlib import Path
 
 import sqlite_utils
 
+from parsers.formats import FORMATS
+
 from .figures import HEADLINE, body_of, headline
 from .search import COLUMNS, FTS_TABLE, index_row
 
 DEFAULT_DB = "archive.db"
 
 # a file's kind (documents.kind) -> the media types servers announce it with; the first is
-# the one the published archive serves it with
-MEDIA_TYPES = {
-    "pdf": ("application/pdf",),
-    "doc": ("application/msword",),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
-    "wps": ("application/kswps", "application/vnd.ms-works"),
-    "xls": ("application/vnd.ms-excel",),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
-    "zip": ("application/zip",),
-    "rar": ("application/vnd.rar", "application/x-rar-compressed"),
-    "html": ("text/html", "application/xhtml+xml"),
-    "text": ("text/plain",),
-    "txt": ("text/plain",),
-}
+# the one the published archive serves it with (parsers/formats: one entry per format)
+MEDIA_TYPES = {fmt.kind: fmt.media_types for fmt in FORMATS if fmt.media_types}
 
 # table -> columns (name: type), primary key, foreign keys, indexes. Column order is
 # the order Datasette shows.

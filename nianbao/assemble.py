@@ -19,11 +19,10 @@ import hashlib
 import json
 
 import parsers
+from parsers.formats import BY_KIND
 
 from .archive import DocumentRecord, ReportRecord
 
-# which file to trust when two carry the same number of cells
-_FORMAT_RANK = {"html": 5, "docx": 4, "doc": 3, "wps": 3, "rtf": 3, "text": 2, "pdf": 1}
 # report columns filled from metadata keys
 _METADATA_FIELDS = {"publisher": "发布机构", "published": "发布时间", "index_no": "索引号",
                     "topic": "主题分类", "doc_no": "文号"}
@@ -66,6 +65,12 @@ def is_unchanged(state: dict | None, documents: list[DocumentRecord]) -> bool:
                 and state["parser_version"] == parsers.PARSER_VERSION)
 
 
+def _rank(kind: str) -> int:
+    """Which file to trust when two carry the same number of cells (parsers/formats)."""
+    fmt = BY_KIND.get(kind)
+    return fmt.rank if fmt else 0
+
+
 def _cell_count(result: dict) -> int:
     return sum(len(cols) for rows in result["tables"].values() for cols in rows.values())
 
@@ -94,7 +99,7 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
     best_document, best = max(
         readable, default=(page_document, None),
         key=lambda pair: (_cell_count(pair[1]), -len(pair[1]["warnings"]),
-                          _FORMAT_RANK.get(pair[0].kind, 0)))
+                          _rank(pair[0].kind)))
     # the page's own metadata block, else what the listing said (same keys)
     metadata = {**hints, **{k: v for k, v in (page_result or {}).get("metadata", {}).items() if v}}
     title = ((page_result or {}).get("title") or (best or {}).get("title")

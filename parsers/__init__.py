@@ -45,17 +45,6 @@ def parse_report(body: bytes, content_type: str | None = None, url: str | None =
 
 
 def _read(kind: str, body: bytes, content_type: str | None):
-    if kind == "pdf":
-        from .formats.pdf import read_pdf
-        return read_pdf(body)
-    if kind == "docx":
-        from .formats.docx import read_docx
-        return read_docx(body)
-    if kind in ("doc", "wps", "rtf"):
-        from .formats.office import read_legacy
-        return read_legacy(body, kind)
-    if kind == "html":
-        from .formats.html import read_html
-        return read_html(body, content_type)
-    from .formats.text import read_text
-    return read_text(body, content_type)
+    from .formats import BY_KIND
+
+    return BY_KIND[kind].read(body, content_type, kind)

@@ -5,6 +5,7 @@ portal, the registry, the vocabularies) and nothing of the test data machinery."
 from __future__ import annotations
 
 import filecmp
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,8 +38,12 @@ def installed(tmp_path_factory):
     """The wheel built from this checkout, installed into a new virtualenv whose only other
     packages are the pinned dependencies (the project's own .venv, added by a .pth file)."""
     folder = tmp_path_factory.mktemp("wheel")
+    # built from a copy, so that the build leaves nothing in the checkout
+    source = folder / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", "archive.db*", "archive-files", "artifacts"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(folder), str(ROOT)], check=True, cwd=folder)
+                    "-w", str(folder), str(source)], check=True, cwd=folder)
     wheel, = folder.glob("nianbao-*.whl")
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

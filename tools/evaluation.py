@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import parsers
+from parsers.formats import by_suffix
 
 # corpus file name -> the format it stands for
-FORMATS = {"report.txt": "text", "page.html": "html", "report.docx": "docx",
-           "report.pdf": "pdf", "report.doc": "doc", "scan.pdf": "scan"}
+# the corpus's files and the format each is scored as: its kind (parsers/formats), a scan
+# apart from a PDF with a text layer
+FORMATS = {name: "scan" if name.startswith("scan.") else by_suffix(name.rsplit(".", 1)[1]).kind
+           for name in ("report.txt", "page.html", "report.docx", "report.pdf", "report.doc", "scan.pdf")}
 
 
 @dataclass
