@@ -182,7 +182,11 @@ def reparse(db, outdated):
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-def serve(db, host, port):
+@click.option("--datasette-command", "metadata_file", type=click.Path(dir_okay=False),
+              help="Do not serve: write the site's metadata and configuration to this JSON file "
+                   "and print the plain `datasette serve` command that serves the archive "
+                   "as this command does (for Datasette's own options).")
+def serve(db, host, port, metadata_file):
     """Publish an archive with Datasette, read-only, with the project's configuration.
 
     The site may run beside a crawl into the same archive: it reads what each report's
@@ -192,6 +196,16 @@ def serve(db, host, port):
     from .publish import serve as publish
 
     _require_archive(db)
+    if metadata_file:
+        import json
+        import shlex
+
+        from .publish import configuration_for, datasette_command
+
+        Path(metadata_file).write_text(json.dumps(configuration_for(db)[0], ensure_ascii=False, indent=1),
+                                       encoding="utf-8")
+        click.echo(shlex.join(datasette_command(db, metadata_file, host, port)))
+        return
     missing = out_of_date(db)
     if missing:
         raise click.ClickException(

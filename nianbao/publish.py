@@ -1,7 +1,11 @@
-"""Publish an archive with Datasette and the project's configuration (`datasette/`).
+"""Publish an archive with Datasette and the site's configuration (`nianbao/site/`).
 
-`datasette_app` is the one place the published site is configured: `nianbao serve` runs
-it under uvicorn and the tests drive it through Datasette's test client.
+The site is Datasette's own: `metadata.yml` says what the archive is, `datasette.yml` how
+the site behaves (settings, facets, saved queries, plugin options), `plugins/` one file
+per concern, `templates/` and `static/`. `datasette_app` is the one place they are put
+together: `nianbao serve` runs it under uvicorn and the tests drive it through
+Datasette's test client; `datasette_command` is the same site as a plain `datasette`
+command line.
 
 How the site meets a crawl: the archive is an SQLite database in WAL mode, which the
 site opens read-only (not immutable). A crawl commits one report at a time; the site
@@ -17,34 +21,41 @@ from pathlib import Path
 
 import yaml
 
-# the Datasette configuration, shipped in the package: metadata, plugins, templates, static
+# the Datasette configuration, shipped in the package
 SITE_DIR = Path(__file__).with_name("site")
-# a query that runs longer than this is stopped (ms): the published site stays responsive
-SQL_TIME_LIMIT_MS = 3000
-SETTINGS = {
-    "sql_time_limit_ms": SQL_TIME_LIMIT_MS,
-    "default_page_size": 50,
-    "allow_download": False,   # the whole database file is not a download
-    "facet_time_limit_ms": 500,
-    # a report's full text stays readable on its own page, not in every table row
-    "truncate_cells_html": 160,
-}
 # the database the configuration describes; any archive file is published under its own
 # name (archive.db -> /archive), so the description is moved to that name
 CONFIGURED_DATABASE = "archive"
 
 
-def metadata_for(db: str | Path) -> dict:
-    """`datasette/metadata.yml`, describing the database `db` will be published as, with
-    what it says of the national template filled in from the template."""
-    metadata = yaml.safe_load((SITE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+def _merged(base: dict, extra: dict) -> dict:
+    """`extra` laid over `base`, mappings merged key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _merged(merged[key], value) if isinstance(value, dict) and \
+            isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def configuration_for(db: str | Path) -> tuple[dict, dict]:
+    """(metadata, settings) for Datasette 0.65: `metadata.yml` and `datasette.yml` merged
+    (0.65 reads configuration from its metadata), describing the database `db` will be
+    published as, with what they say of the national template filled in from it."""
+    read = (lambda name: yaml.safe_load((SITE_DIR / name).read_text(encoding="utf-8")))
+    config = read("datasette.yml")
+    settings = config.pop("settings", {})
+    metadata = _merged(read("metadata.yml"), config)
     name = Path(db).stem
     databases = metadata.get("databases", {})
     if name != CONFIGURED_DATABASE and CONFIGURED_DATABASE in databases:
         databases[name] = databases.pop(CONFIGURED_DATABASE)
     for database in databases.values():
         _from_template(database)
-    return metadata
+    return metadata, settings
+
+
+def metadata_for(db: str | Path) -> dict:
+    return configuration_for(db)[0]
 
 
 def _from_template(database: dict) -> None:
@@ -115,16 +126,26 @@ def ensure_wal(db: str | Path) -> bool:
 
 
 def datasette_app(db: str | Path):
-    """Datasette publishing `db` read-only, with the project's configuration. The file is
+    """Datasette publishing `db` read-only, with the site's configuration. The file is
     opened as a mutable database (mode=ro), not immutable: a crawl may be writing it."""
     from datasette.app import Datasette
 
-    folders = {name: SITE_DIR / name for name in ("templates", "plugins", "static")}
-    return Datasette(
-        files=[str(db)], metadata=metadata_for(db), settings=SETTINGS,
-        template_dir=str(folders["templates"]) if folders["templates"].is_dir() else None,
-        plugins_dir=str(folders["plugins"]) if folders["plugins"].is_dir() else None,
-        static_mounts=[("static", str(folders["static"]))] if folders["static"].is_dir() else None)
+    metadata, settings = configuration_for(db)
+    return Datasette(files=[str(db)], metadata=metadata, settings=settings,
+                     template_dir=str(SITE_DIR / "templates"), plugins_dir=str(SITE_DIR / "plugins"),
+                     static_mounts=[("static", str(SITE_DIR / "static"))])
+
+
+def datasette_command(db: str | Path, metadata_file: str | Path, host: str, port: int) -> list[str]:
+    """The plain `datasette serve` command line that serves `db` as `nianbao serve` does,
+    reading the merged metadata and configuration from `metadata_file`."""
+    _, settings = configuration_for(db)
+    command = ["datasette", "serve", str(db), "--metadata", str(metadata_file),
+               "--plugins-dir", str(SITE_DIR / "plugins"), "--template-dir", str(SITE_DIR / "templates"),
+               "--static", f"static:{SITE_DIR / 'static'}", "--host", host, "--port", str(port)]
+    for name, value in settings.items():
+        command += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
+    return command
 
 
 def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:

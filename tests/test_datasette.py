@@ -331,13 +331,13 @@ def test_a_runaway_query_is_stopped(get):
 
 
 def _plugin():
-    """The site's plugin module, as Datasette loads it from datasette/plugins."""
+    """The site's search plugin, as Datasette loads it from nianbao/site/plugins."""
     import importlib.util
 
     from nianbao.publish import SITE_DIR
 
     spec = importlib.util.spec_from_file_location("nianbao_site_under_test",
-                                                  SITE_DIR / "plugins" / "nianbao_site.py")
+                                                  SITE_DIR / "plugins" / "search.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

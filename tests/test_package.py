@@ -60,7 +60,7 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_the_product_and_no_test_data(installed):
     wheel, venv = installed
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("nianbao/site/metadata.yml", "nianbao/site/plugins/nianbao_site.py",
+    for needed in ("nianbao/site/metadata.yml", "nianbao/site/datasette.yml", "nianbao/site/plugins/search.py",
                    "nianbao/site/templates/row.html", "nianbao/site/static/nianbao.css",
                    "nianbao/demo/portal/manifest.json", "nianbao/sources.yaml",
                    "parsers/vocabulary.yaml", "parsers/template.yaml", "crawler/selectors.yaml"):

@@ -1,0 +1,58 @@
+"""`/-/archive/<sha256>`: an archived file, streamed from the content-addressed store with
+its own media type and file name; archived HTML under a sandboxing CSP, so that a page's
+scripts never run in the archive's origin."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from datasette import hookimpl
+from datasette.utils.asgi import AsgiFileDownload, Response
+
+from nianbao.archive import MEDIA_TYPES, ContentStore, files_dir
+
+_INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
+
+
+def _disposition(kind: str, name: str, digest: str, download: bool) -> str:
+    """Content-Disposition with the file's own name (RFC 5987) and an ASCII fallback."""
+    extension = kind if kind in MEDIA_TYPES else "bin"
+    fallback = f"{digest[:12]}.{extension}"
+    mode = "inline" if kind in _INLINE and not download else "attachment"
+    return f"{mode}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name or fallback)}"
+
+
+async def archived_copy(datasette, request):
+    digest = request.url_vars["digest"]
+    for db in datasette.databases.values():
+        if db.is_memory or not db.path or "documents" not in await db.table_names():
+            continue
+        found = (await db.execute(
+            "select kind, content_type, filename, url from documents where sha256 = :d "
+            "union all select null, content_type, null, url from document_versions where sha256 = :d "
+            "limit 1", {"d": digest})).first()
+        path = ContentStore(files_dir(db.path)).path(digest)
+        if found and path.exists():
+            kind = found["kind"] or "bin"
+            content_type = MEDIA_TYPES[kind][0] if kind in MEDIA_TYPES else "application/octet-stream"
+            charset = re.search(r"charset=([\w-]+)", found["content_type"] or "")
+            if kind == "html" and charset:
+                content_type += f"; charset={charset.group(1)}"
+            headers = {
+                "Content-Disposition": _disposition(kind, found["filename"], digest,
+                                                    request.args.get("download") == "1"),
+                # an archived page never runs its scripts in the archive's origin
+                "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+                "Cache-Control": "public, max-age=31536000, immutable",
+            }
+            # streamed from the store: a large PDF is not read into memory
+            return AsgiFileDownload(path, content_type=content_type, headers=headers)
+    return Response.text("不在档案中 (not in the archive)", status=404)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/archive/(?P<digest>[0-9a-f]{64})$", archived_copy)]

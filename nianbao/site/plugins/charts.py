@@ -1,0 +1,31 @@
+"""`/charts`: the per-year totals of the saved query `by_year` (datasette.yml), drawn with
+Vega-Lite. The page and the query are one SQL: the page runs the query with its own
+filters (?省=…&发布机构=…), so the charts always show what `/archive/by_year` lists."""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+
+CHART_QUERY = "by_year"
+
+
+async def chart_data(datasette, database: str, request) -> tuple[list[dict], list[str], str]:
+    """The query's rows under the page's filters, its filter names, and what was chosen."""
+    query = await datasette.get_canned_query(database, CHART_QUERY, None)
+    filters = query.get("params", [])
+    chosen = {name: request.args.get(name, "") for name in filters}
+    rows = await datasette.get_database(database).execute(query["sql"], chosen)
+    described = "，".join(f"{k}：{v}" for k, v in chosen.items() if v) or "全部年报"
+    return [dict(row) for row in rows], filters, described
+
+
+@hookimpl
+def extra_template_vars(template, datasette, request):
+    async def inner():
+        if template != "pages/charts.html":
+            return {}
+        names = [name for name, db in datasette.databases.items() if not db.is_memory]
+        data, filters, described = await chart_data(datasette, names[0], request)
+        return {"chart_data": data, "chart_filters": filters, "chart_description": described}
+
+    return inner

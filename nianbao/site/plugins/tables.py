@@ -1,0 +1,41 @@
+"""How the archive's tables read in lists: the columns a table hides in its listing
+(`plugins: nianbao: hidden_columns` in datasette.yml; shown on the row page and in every
+export), links from a file's digest to its archived copy and from a saved query's report
+to its page, the archive's name for the pages' templates, and the site's menu."""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from datasette.utils import tilde_encode
+from markupsafe import Markup, escape
+
+PLUGIN = "nianbao"
+# columns of saved queries that hold a report's URL
+REPORT_COLUMNS = {"年报", "上年年报"}
+
+
+@hookimpl
+def extra_template_vars(database, table, datasette):
+    names = [name for name, db in datasette.databases.items() if not db.is_memory]
+    config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
+    return {"archive_database": names[0] if names else None,
+            "hidden_columns": (config or {}).get("hidden_columns", [])}
+
+
+@hookimpl
+def menu_links(datasette, actor, request):
+    return [{"href": datasette.urls.path("/about"), "label": "关于年报"},
+            {"href": datasette.urls.path("/charts"), "label": "图表"}]
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """Archived copies link to the store; a saved query's report links to its page."""
+    if column == "sha256" and table in ("documents", "document_versions") and value:
+        return Markup(f'<a href="{datasette.urls.path("/-/archive/" + value)}">存档副本</a> '
+                      f'<span class="sha">{escape(value[:12])}…</span>')
+    if column in REPORT_COLUMNS and table is None and isinstance(value, str) and database:
+        page = datasette.urls.row(database, "reports", tilde_encode(value))
+        return Markup(f'<a href="{escape(page)}">年报页面</a> '
+                      f'<span class="original">{escape(value)}</span>')
+    return None
