@@ -8,14 +8,15 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlparse
 
+import tldextract
 import yaml
 
 from parsers.formats import attachment_suffixes
+from parsers.metadata import find_date
 
 SELECTORS_PATH = Path(__file__).with_name("selectors.yaml")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-# second-level public suffixes under which a site is three labels long (zhifu.gov.cn)
-_SECOND_LEVEL = {"gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn"}
+# registrable domains from the public suffix list tldextract ships (never downloaded)
+_DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _PAGE_SUFFIXES = {"html", "htm", "shtml", "jsp", "php", "asp", "aspx"}
 
 
@@ -37,11 +38,12 @@ def _compiled() -> dict:
 def site_of(url: str) -> str:
     """The registrable site of a URL: www.zhifu.gov.cn and files.zhifu.gov.cn are one."""
     host = (urlparse(url).hostname or "").lower()
-    labels = host.split(".")
-    if host.replace(".", "").isdigit() or len(labels) <= 2:
+    parts = _DOMAINS(host)
+    if parts.top_domain_under_public_suffix:
+        return parts.top_domain_under_public_suffix
+    if parts.ipv4 or ":" in host or "." not in host:  # an address, localhost: itself
         return host
-    size = 3 if ".".join(labels[-2:]) in _SECOND_LEVEL else 2
-    return ".".join(labels[-size:])
+    return ".".join(host.split(".")[-2:])  # under no public suffix (.test, an intranet)
 
 
 def same_site(url: str, other: str, allowed_hosts: tuple[str, ...] = ()) -> bool:
@@ -82,10 +84,9 @@ def is_attachment_url(url: str) -> bool:
 def _date_near(link) -> str | None:
     """A date printed beside the link in its list item or table row."""
     for container in link.xpath("./ancestor::*[self::li or self::tr or self::dd or self::dl][1]"):
-        match = _DATE.search(" ".join(container.css("::text").getall()))
-        if match:
-            year, month, day = (int(g) for g in match.groups())
-            return f"{year:04d}-{month:02d}-{day:02d}"
+        date = find_date(" ".join(container.css("::text").getall()))
+        if date:
+            return date
     return None
 
 

@@ -30,15 +30,22 @@ def _label_pattern() -> re.Pattern:
         rf"{_GAP}[\]】〕]?{_GAP}(?P<colon>[:：])?")
 
 
-def normalize_date(value: str) -> str:
-    """`2019年02月15日`, `2024-03-08 15:34`, `2021/12/31` -> `YYYY-MM-DD`; else unchanged."""
-    match = _DATE.search(value) or _COMPACT_DATE.search(value.strip())
+def find_date(text: str) -> str | None:
+    """The date a text prints, as `YYYY-MM-DD`: `2019年02月15日`, `2024-03-08 15:34`,
+    `2021/12/31`, `20220115`; None when it prints none. The one reading of dates, for
+    metadata blocks and for listings alike."""
+    match = _DATE.search(text) or _COMPACT_DATE.search(text.strip())
     if not match:
-        return value
+        return None
     year, month, day = (int(g) for g in match.groups())
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        return value
+        return None
     return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def normalize_date(value: str) -> str:
+    """A value's date as `YYYY-MM-DD`, else the value unchanged."""
+    return find_date(value) or value
 
 
 def _clean(value: str) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from .limits import MAX_FIGURE, SIGNED_COLUMNS
 from .rows import Row, is_value
-from .template import application_columns, application_figure_rows, review_columns, review_groups
+from .template import (active_columns_by_template, application_columns, application_figure_rows,
+                       review_columns, review_groups)
 from .vocabulary import is_blank_mark, normalize, parse_number, strip_numbering, vocabulary
 
 ACTIVE, APPLICATIONS, REVIEW = "active_disclosure", "applications", "review_litigation"
@@ -48,8 +49,11 @@ def _v() -> dict:
         "active_rows": {normalize(label): key for key, labels in active["rows"].items()
                         for label in labels},
         "active_columns": column_labels,
-        "active_defaults": active["default_columns"],
-        "active_order": list(active["rows"]),
+        "active_header_markers": set(active["header_markers"]),
+        # per template, each row's columns, in the template's order (parsers/template.yaml)
+        "active_defaults": active_columns_by_template(),
+        "active_order": list(dict.fromkeys(row for rows in active_columns_by_template().values()
+                                           for row in rows)),
         "apps_columns": application_columns(),
         # header cells: a row printing one of these is (part of) the table's header
         "apps_header_words": {normalize(w) for w in apps["header_words"]},
@@ -63,6 +67,8 @@ def _v() -> dict:
         "review_group_order": review_groups(),
         "review_columns": review_columns(),
         "review_column_labels": {normalize(c) for c in review_columns()},
+        # the review table's one row of figures: every group's columns
+        "review_width": len(review_groups()) * len(review_columns()),
     }
 
 
@@ -81,6 +87,38 @@ class _Pending:
     columns: list[str] | None  # None: an active_disclosure row with no header seen
 
 
+@dataclass
+class _Keyed:
+    """An applications row read under its label."""
+
+    key: str
+
+
+@dataclass
+class _Orphan:
+    """Figures of a grid row whose label did not match: a row split by a page break (its
+    label finished on the next page: `adopt_orphan`), or a label nobody can read
+    (`place_by_position`)."""
+
+    cells: list[str]
+    row: Row
+    first: int
+    labels: str
+    table: str
+    adopted: bool = False
+
+
+@dataclass
+class _ActiveEntry:
+    """An active_disclosure row: its figures wait until the template is known."""
+
+    key: str
+    columns: list[str] | None
+    cells: list[str]
+    row: Row
+    first: int
+
+
 class _Reader:
     def __init__(self, rows: list[Row]):
         self.rows = rows
@@ -94,13 +132,10 @@ class _Reader:
         self.review_header = False
         self.review_values: list[str] = []
         self.review_rows: dict[str, list[str]] = {}
-        self.active_entries: list[tuple[str, list[str] | None, list[str], Row, int]] = []
-        # figures of a grid row whose label did not match: a row split by a page break,
-        # its label finished on the next page (see `adopt_orphan`), or a label nobody can
-        # read (see `place_by_position`)
-        self.orphan: list | None = None
-        # applications rows in reading order: ["key", key] or ["orphan", cells, row, first]
-        self.sequence: list[list] = []
+        self.active_entries: list[_ActiveEntry] = []
+        self.orphan: _Orphan | None = None
+        # applications rows in reading order
+        self.sequence: list[_Keyed | _Orphan] = []
         self.row_is_header = False
         self.apps: dict[str, dict] = {}
         self.warnings: list[str] = []
@@ -116,7 +151,7 @@ class _Reader:
         bare = strip_numbering(norm)
         for marker, table in self.v["markers"]:
             if marker in norm:
-                self.switch(table, reset_columns=marker in ("第二十条", "信息内容"))
+                self.switch(table, reset_columns=marker in self.v["active_header_markers"])
                 break
         if self.table == ACTIVE:
             self.active_label(norm, bare)
@@ -191,24 +226,24 @@ class _Reader:
         self.last_was_column = False
         self.orphan = None
         if pending is None and row.block is not None and self.table in (ACTIVE, APPLICATIONS):
-            self.orphan = ["orphan", cells, row, first, labels, self.table]
+            self.orphan = _Orphan(cells, row, first, labels, self.table)
             if self.table == APPLICATIONS:
                 self.sequence.append(self.orphan)
         elif pending and pending.table == ACTIVE:
-            self.active_entries.append((pending.key, pending.columns, cells, row, first))
+            self.active_entries.append(_ActiveEntry(pending.key, pending.columns, cells, row, first))
         elif pending and pending.table == APPLICATIONS:
             figures = self.assign(cells, len(pending.columns), row, first, pending.key)
             if figures is not None:
                 self.store(self.apps, pending.key, dict(zip(pending.columns, figures)),
                            APPLICATIONS)
-                self.sequence.append(["key", pending.key])
-        elif self.table == REVIEW and pending and sum(1 for c in cells if c) == 5:
+                self.sequence.append(_Keyed(pending.key))
+        elif self.table == REVIEW and pending and sum(1 for c in cells if c) == len(self.v["review_columns"]):
             # a review table printed one group per row
             self.review_rows[pending.key] = [c for c in cells if c]
-        elif self.table == REVIEW and self.review_header and len(self.review_values) < 15:
+        elif self.table == REVIEW and self.review_header and len(self.review_values) < self.v["review_width"]:
             if row.block is None:
                 self.review_values.extend(c for c in cells if c)
-            elif len(cells) == 15:  # the whole grid row: its blank cells stay in place
+            elif len(cells) == self.v["review_width"]:  # the whole grid row: its blanks stay in place
                 self.review_values.extend(cells)
             else:
                 self.review_values.extend(_trim_blank_ends(cells))
@@ -219,45 +254,47 @@ class _Reader:
         if not self.orphan or self.row_is_header:
             return
         orphan = self.orphan
-        _, cells, row, first, orphan_labels, table = orphan
-        if table != self.table:
+        if orphan.table != self.table:
             return  # a row of another table cannot finish it
         if self.pending is None and self.table == APPLICATIONS:
-            joined = orphan_labels + labels
+            joined = orphan.labels + labels
             key = self.applications_key(joined, strip_numbering(joined))
             if key:
                 self.pending = _Pending(APPLICATIONS, key, self.v["apps_columns"])
         if self.pending:
-            orphan[0] = "adopted"
-            self.values(cells, row, first)
+            orphan.adopted = True
+            self.values(orphan.cells, orphan.row, orphan.first)
 
     def place_by_position(self) -> None:
         """Applications rows whose figures came without a readable label (an OCR
         misreading, a typo outside the vocabulary) take the template rows missing between
         their neighbours, in order, when as many are missing as there are such rows."""
         order = application_row_order()
-        keyed = [i for i, entry in enumerate(self.sequence) if entry[0] == "key"]
+
+        def unplaced(entry) -> bool:
+            return isinstance(entry, _Orphan) and not entry.adopted
+
+        keyed = [i for i, entry in enumerate(self.sequence) if isinstance(entry, _Keyed)]
         for index, entry in enumerate(self.sequence):
-            if entry[0] != "orphan":
+            if not unplaced(entry):
                 continue
             before = max((i for i in keyed if i < index), default=None)
             after = min((i for i in keyed if i > index), default=None)
             span = self.sequence[(before + 1 if before is not None else 0):after]
-            orphans = [e for e in span if e[0] == "orphan"]
+            orphans = [e for e in span if unplaced(e)]
             # before the first readable row and after the last, the template's ends bound
-            low = order.index(self.sequence[before][1]) if before is not None else -1
-            high = order.index(self.sequence[after][1]) if after is not None else len(order)
+            low = order.index(self.sequence[before].key) if before is not None else -1
+            high = order.index(self.sequence[after].key) if after is not None else len(order)
             missing = [k for k in order[low + 1:high] if k not in self.apps and self._printable(k)]
             if len(missing) != len(orphans):
                 continue
             key = missing[orphans.index(entry)]
-            cells, row, first = entry[1:4]
-            figures = self.assign(cells, len(self.v["apps_columns"]), row, first, key)
+            figures = self.assign(entry.cells, len(self.v["apps_columns"]), entry.row, entry.first, key)
             if figures is not None:
                 self.store(self.apps, key, dict(zip(self.v["apps_columns"], figures)), APPLICATIONS)
                 self.warnings.append(
                     f"{APPLICATIONS} {key}: its label could not be read; placed by its position "
-                    f"after {self.sequence[before][1] if before is not None else 'the header'}")
+                    f"after {self.sequence[before].key if before is not None else 'the header'}")
 
     def _printable(self, key: str) -> bool:
         """三.六 and its sub-rows are two forms of one row: a report prints one of them."""
@@ -334,14 +371,14 @@ class _Reader:
         template = self.decide_template()
         active: dict[str, dict] = {}
         defaults = self.v["active_defaults"].get(template or "2019", {})
-        for key, columns, cells, row, first in self.active_entries:
-            columns = columns or defaults.get(key)
+        for entry in self.active_entries:
+            columns = entry.columns or defaults.get(entry.key)
             if not columns:
-                self.warnings.append(f"{ACTIVE} {key}: no columns known for this row; left out")
+                self.warnings.append(f"{ACTIVE} {entry.key}: no columns known for this row; left out")
                 continue
-            figures = self.assign(cells, len(columns), row, first, key)
+            figures = self.assign(entry.cells, len(columns), entry.row, entry.first, entry.key)
             if figures is not None:
-                self.store(active, key, dict(zip(columns, figures)), ACTIVE)
+                self.store(active, entry.key, dict(zip(columns, figures)), ACTIVE)
         tables = {
             ACTIVE: {k: active[k] for k in self.v["active_order"] if k in active},
             APPLICATIONS: {k: self.apps[k] for k in application_row_order() if k in self.apps},
@@ -359,28 +396,36 @@ class _Reader:
                 self.warnings.append("active_disclosure: columns of both templates printed; "
                                      "taken as the 2021 template")
             return "2021" if self.templates_seen["2021"] else "2019"
-        # no header printed: the rows' shape tells
-        keys = {entry[0] for entry in self.active_entries}
-        if keys & {"其他对外管理服务事项", "政府集中采购"}:
-            return "2019"
-        for key, _, cells, _, _ in self.active_entries:
-            if key == "行政许可":
-                return "2021" if sum(1 for c in cells if c) == 1 else "2019"
+        # no header printed: the rows' shape tells (parsers/template.yaml): a row only one
+        # template has, else a row the templates print with different numbers of figures
+        shapes = self.v["active_defaults"]
+        keys = {entry.key for entry in self.active_entries}
+        for name, rows in shapes.items():
+            elsewhere = {row for other, its in shapes.items() if other != name for row in its}
+            if keys & (set(rows) - elsewhere):
+                return name
+        for entry in self.active_entries:
+            counts = {name: len(rows[entry.key]) for name, rows in shapes.items() if entry.key in rows}
+            if len(set(counts.values())) > 1:
+                filled = sum(1 for c in entry.cells if c)
+                exact = [name for name, count in counts.items() if count == filled]
+                return exact[0] if len(exact) == 1 else max(counts, key=counts.get)
         return None
 
     def review_table(self) -> dict:
         columns, groups = self.v["review_columns"], self.v["review_group_order"]
         result: dict[str, dict] = {}
         if self.review_values:
-            values = self.review_values
-            if len(values) > 15:
-                self.warnings.append(f"{REVIEW}: {len(values)} cells under 15 headers; "
+            values, width = self.review_values, self.v["review_width"]
+            if len(values) > width:
+                self.warnings.append(f"{REVIEW}: {len(values)} cells under {width} headers; "
                                      "the extra at the end were left out")
-            elif len(values) < 15:
-                self.warnings.append(f"{REVIEW}: {len(values)} cells for 15 columns; "
+            elif len(values) < width:
+                self.warnings.append(f"{REVIEW}: {len(values)} cells for {width} columns; "
                                      "the missing ones at the end were left out")
+            size = len(columns)
             for index, group in enumerate(groups):
-                chunk = values[index * 5:(index + 1) * 5]
+                chunk = values[index * size:(index + 1) * size]
                 if chunk:
                     self.store(result, group, dict(zip(columns, chunk)), REVIEW)
         for group, cells in self.review_rows.items():

@@ -39,6 +39,16 @@ def table_sections() -> dict[str, str]:
     return {name: spec["section"] for name, spec in template()["tables"].items()}
 
 
+# --- the active disclosure table ------------------------------------------------------------
+
+
+def active_columns_by_template() -> dict[str, dict[str, list[str]]]:
+    """Per template, each row of the active disclosure table and its columns, in order."""
+    items = template()["tables"][ACTIVE]["items"]
+    return {name: {row: list(block["columns"]) for block in blocks for row in block["rows"]}
+            for name, blocks in items.items()}
+
+
 # --- the applications table -------------------------------------------------------------------
 
 

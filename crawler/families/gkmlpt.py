@@ -11,17 +11,37 @@ display_publish_time, document_number, attachment, …}]}`, read until `post_cou
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone, timedelta
 from urllib.parse import urljoin, urlparse
 
+import chompjs
 from scrapy import Request
+
+from parsers.metadata import normalize_date
 
 from .base import Family, ReportLink
 
-_SID = re.compile(r"""\bSID\s*:\s*['"]([^'"]+)['"]""")
-_NODE = re.compile(r"""[{,]\s*['"]?id['"]?\s*:\s*['"]?(\d+)['"]?[^{}]*?['"]?name['"]?\s*:\s*['"]([^'"]*)['"]""")
 _CHINA = timezone(timedelta(hours=8))
+
+
+def config(text: str) -> dict:
+    """The page's `window._CONFIG`: a JavaScript object literal (unquoted keys, single
+    quotes), read as one by chompjs; {} when the page has none."""
+    at = text.find("_CONFIG")
+    if at < 0:
+        return {}
+    try:
+        found = chompjs.parse_js_object(text[at:])
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _nodes(tree):
+    for node in tree if isinstance(tree, list) else []:
+        if isinstance(node, dict):
+            yield node
+            yield from _nodes(node.get("children"))
 
 
 def category(text: str, url: str) -> str | None:
@@ -29,9 +49,10 @@ def category(text: str, url: str) -> str | None:
     fragment = urlparse(url).fragment
     if fragment.isdigit():
         return fragment
-    for node_id, name in _NODE.findall(text):
+    for node in _nodes(config(text).get("TREE")):
+        name = str(node.get("name", ""))
         if "年报" in name or "年度报告" in name:
-            return node_id
+            return str(node.get("id"))
     return None
 
 
@@ -41,7 +62,7 @@ def _date(article: dict) -> str | None:
         return datetime.fromtimestamp(stamp, _CHINA).strftime("%Y-%m-%d")
     for key in ("date", "created_at", "publish_date"):
         if article.get(key):
-            return str(article[key])[:10]
+            return normalize_date(str(article[key]))
     return None
 
 
@@ -61,15 +82,15 @@ class GkmlptFamily(Family):
     name = "gkmlpt"
 
     def recognise(self, response, text):
-        return "/gkmlpt/" in response.url or ("_CONFIG" in text and bool(_SID.search(text)))
+        return "/gkmlpt/" in response.url or bool(config(text).get("SID"))
 
     def start(self, response, text):
-        sid = _SID.search(text)
+        sid = config(text).get("SID")
         listing = response.meta.get("nianbao_listing_url", response.url)
         cat = category(text, listing) or category(text, response.url)
         if not (sid and cat):
             return
-        yield self.page(response.url, cat, sid.group(1), 1, 0)
+        yield self.page(response.url, cat, str(sid), 1, 0)
 
     @staticmethod
     def page(base_url: str, cat: str, sid: str, number: int, seen: int) -> Request:

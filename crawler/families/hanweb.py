@@ -23,6 +23,9 @@ DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
 _TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>|totalRecord\s*[:=]\s*['\"]?(\d+)", re.I)
+# a setting as pages give it: a key of the jpage({...}) object, a `var name = …`, a field of a
+# script's own object. They are scattered over several scripts in several forms, so a scan
+# for `name: value` / `name = value` finds them where parsing one object literal would not.
 _SETTING = r"""['"]?{name}['"]?\s*[:=]\s*['"]?([^'",}}\s]+)"""
 _DATASTORE_HOLDER = re.compile(r"""id\s*=\s*['"]?(\d+)['"]?[^>]*>\s*<script[^>]*type\s*=\s*['"]text/xml""", re.I)
 

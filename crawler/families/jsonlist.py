@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlparse
 
 from scrapy import Request
 
+from parsers.metadata import normalize_date
+
 from ..links import same_site, selectors
 from .base import Family, ReportLink, static_links
 
@@ -145,7 +147,7 @@ class JsonListFamily(Family):
             hints = {key: str(_first(item, names)) for key, names in keys.items()
                      if key != "url" and _first(item, names) is not None}
             if "发布时间" in hints:
-                hints["发布时间"] = hints["发布时间"][:10]
+                hints["发布时间"] = normalize_date(str(hints["发布时间"]))
             yield ReportLink(url, hints)
         if not api or api["page"] != 1 or not items:
             return
