@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, unavailable
 
 pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "browser"
@@ -28,7 +28,7 @@ def browser():
         try:
             chromium = playwright.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
         except Error as error:  # neither Debian's chromium nor Playwright's own browser
-            pytest.skip(f"no Chromium to drive: {error.message.splitlines()[0]}")
+            unavailable(f"no Chromium to drive: {error.message.splitlines()[0]}")
         yield chromium
         chromium.close()
 

@@ -128,42 +128,25 @@ def test_the_site_is_a_plain_datasette_command_too(demo_archive, tmp_path):
     same site: the saved queries, the report page, the charts, the search."""
     import json
     import shlex
-    import socket
-    import subprocess
     import sys
-    import time
     import urllib.request
     from pathlib import Path
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from .conftest import free_port, serving
+
+    port = free_port()
     result = CliRunner().invoke(main, ["serve", "--db", str(demo_archive), "--port", str(port),
                                        "--datasette-command", str(tmp_path / "site.json")])
     assert result.exit_code == 0, result.output
     command = shlex.split(result.output.strip())
     assert command[:3] == ["datasette", "serve", str(demo_archive)]
     assert json.loads((tmp_path / "site.json").read_text())["databases"]["archive"]["queries"]["by_year"]
-    datasette = Path(sys.executable).with_name("datasette")
-    server = subprocess.Popen([str(datasette), *command[1:]], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:  # until the server answers
-            try:
-                urllib.request.urlopen(base + "/", timeout=5)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
-                time.sleep(0.2)
+    with serving([Path(sys.executable).with_name("datasette"), *command[1:]], port) as base:
+        digest = json.loads(urllib.request.urlopen(base + "/archive/documents.json?_shape=array&_size=1")
+                            .read())[0]["sha256"]
         pages = {"/archive/refusals_by_reason": "国家秘密", "/charts": "chart-data",
                  "/archive/reports.json?_search=%E5%A4%8D%E8%AE%AE&_shape=array": "url",
-                 "/-/archive/" + json.loads(urllib.request.urlopen(
-                     base + "/archive/documents.json?_shape=array&_size=1").read())[0]["sha256"]: ""}
+                 "/-/archive/" + digest: ""}
         for page, expected in pages.items():
             with urllib.request.urlopen(base + page, timeout=30) as answer:
                 assert answer.status == 200 and expected in answer.read().decode("utf-8", "replace"), page
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

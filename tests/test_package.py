@@ -5,21 +5,22 @@ portal, the registry, the vocabularies) and nothing of the test data machinery."
 from __future__ import annotations
 
 import filecmp
+import json
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from datasette.utils import tilde_encode
 
 from nianbao.demo import PORTAL_DIR
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port, serving
 
 
 def test_the_shipped_demo_portal_is_what_its_generator_builds(tmp_path):
@@ -78,33 +79,13 @@ def test_the_installed_command_runs_the_demo_and_serves_it(installed, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
     assert "11 new" in demo.stdout
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([nianbao, "serve", "--db", "archive.db", "--port", str(port)], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:  # until the server answers
-            try:
-                urllib.request.urlopen(base + "/", timeout=5)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
-                time.sleep(0.2)
+    port = free_port()
+    with serving([nianbao, "serve", "--db", "archive.db", "--port", port], port, cwd=tmp_path) as base:
         for page in ("/", "/archive/figures", "/charts", "/about",
                      "/archive/reports?_search=%E5%A4%8D%E8%AE%AE"):
             with urllib.request.urlopen(base + page, timeout=30) as answer:
                 assert answer.status == 200, page
         with urllib.request.urlopen(base + "/archive/reports.json?_shape=array&_size=1", timeout=30) as answer:
-            url = __import__("json").loads(answer.read())[0]["url"]
-        from urllib.parse import quote
-
-        from datasette.utils import tilde_encode
-
+            url = json.loads(answer.read())[0]["url"]
         with urllib.request.urlopen(base + "/archive/reports/" + quote(tilde_encode(url)), timeout=30) as page:
             assert "收到和处理政府信息公开申请情况" in page.read().decode()  # the report page's tables
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

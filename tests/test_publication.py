@@ -5,7 +5,6 @@ reports must be on the site when it ends, without a restart."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ import uvicorn
 
 from nianbao.publish import datasette_app
 
-from .conftest import ROOT, run_scrapy
+from .conftest import ROOT, free_port, run_scrapy
 from .portals import ArchivePortal
 
 PAGES = ["/", "/archive", "/archive/reports", "/archive/figures.json?_shape=array",
@@ -34,9 +33,7 @@ def site_and_portal(tmp_path):
     portal_server = portal.serve()
     db = tmp_path / "archive.db"
     assert run_scrapy(db, [portal.listing]).returncode == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(datasette_app(db).app(), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
