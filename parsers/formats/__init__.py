@@ -13,6 +13,7 @@ the archive serves them); the parser says it cannot read them.
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import re
 import zipfile
@@ -56,7 +57,7 @@ def _read(module: str, function: str, *arguments: str) -> Callable:
     """A reader, imported when first used: `arguments` names what it takes beside the
     bytes (content_type, kind)."""
     def read(body: bytes, content_type: str | None, kind: str):
-        reader = getattr(__import__(f"{__name__}.{module}", fromlist=[function]), function)
+        reader = getattr(importlib.import_module(f".{module}", __name__), function)
         given = {"content_type": content_type, "kind": kind}
         return reader(body, *(given[name] for name in arguments))
     return read
