@@ -275,7 +275,10 @@ class ArchivePipeline:
                            filename=file_name(f, item.file_names.get(f["url"])),
                            fetched_at=f["fetched_at"])
             for f in item.files]
-        bodies = {item.url: item.body, **{f["url"]: f["body"] for f in item.files}}
+        # the bytes of this crawl's files, taken out of the results: the media pipeline
+        # keeps every result for the whole run (a later report linking the same file reads
+        # it back from the store)
+        bodies = {item.url: item.body, **{f["url"]: f.pop("body") for f in item.files if "body" in f}}
         stored = self.archive.stored_documents(item.url)
         checked = now()
         for doc in stored:  # failed this time: its last stored bytes stand in
