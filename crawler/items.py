@@ -30,6 +30,11 @@ class ReportPage:
     file_errors: list[dict] = field(default_factory=list)
     # where its attachments may be fetched from (crawler.middlewares.scope)
     scope: dict | None = None
+    # the server's validators for these bytes (ETag, Last-Modified)
+    etag: str | None = None
+    last_modified: str | None = None
+    # the page answered 304: `body` is the archive's copy, `stored` what the archive holds
+    stored: dict | None = None
 
 
 @dataclass

@@ -7,6 +7,10 @@ through, so that the spider and the pipelines need not check it by hand.
 - `AnswerMiddleware` reads each answer once, as it arrives: a text answer is re-typed in
   the encoding its bytes are in; an anti-bot challenge (for any request) and a page that
   says it is gone (for a report page) are not the answer asked for, and become a refusal.
+- `ConditionalGetMiddleware` asks for a report page or attachment the archive already holds
+  with its validators (If-None-Match, If-Modified-Since): an unchanged file answers 304,
+  with no body, and counts as seen. Listing pages are always fetched whole: they are how
+  new reports are found.
 
 A refusal (`Refused`) reaches the spider's errback, or the files pipeline's failure
 handler, which record it in `errors` with its stage.
@@ -18,6 +22,8 @@ from urllib.parse import urlparse
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+
+from nianbao.archive import ContentStore, StoredDocuments, files_dir
 
 from .links import same_site
 from .pages import blocked_reason, decoded, is_soft_404
@@ -96,3 +102,59 @@ class AnswerMiddleware:
         if request.meta.get("nianbao_stage") == "detail" and is_soft_404(response):
             raise Gone("the page says it is gone (soft 404)", response.status, gone=True)
         return response
+
+
+# set on a request for a file the archive holds: what it holds (StoredDocuments); on its
+# answer, true when the server said it is not modified
+STORED, NOT_MODIFIED = "nianbao_stored", "nianbao_not_modified"
+# the requests made conditional: report pages and their attachments
+CONDITIONAL_STAGES = ("detail", "attachment")
+
+
+class ConditionalGetMiddleware:
+    """Conditional requests for the files the archive already holds.
+
+    A report page that answers 304 is handed on with its stored bytes (the spider reads
+    its attachment links from them, so that they are revalidated too); an attachment that
+    answers 304 is handed on as such, and the files pipeline takes the stored file's facts
+    without a body, a hash or a parse. Where the stored file has no validator, the request
+    is a plain one and the bytes decide, as before."""
+
+    def __init__(self, db_path):
+        self.stored = StoredDocuments(db_path)
+        self.store = ContentStore(files_dir(db_path))
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("ARCHIVE_DB"))
+
+    def process_request(self, request: Request, spider=None):
+        if request.meta.get("nianbao_stage") not in CONDITIONAL_STAGES or STORED in request.meta:
+            return None
+        stored = self.stored(request.url)
+        if not stored or not (stored["etag"] or stored["last_modified"]):
+            return None
+        request.meta[STORED] = stored
+        if stored["etag"]:
+            request.headers["If-None-Match"] = stored["etag"]
+        if stored["last_modified"]:
+            request.headers["If-Modified-Since"] = stored["last_modified"]
+        if request.meta.get("nianbao_stage") == "detail":
+            # a 304 is an answer, not an error, for the spider's callback (the files
+            # pipeline takes every answer but redirects already)
+            allowed = request.meta.setdefault("handle_httpstatus_list", [])
+            if 304 not in allowed:
+                allowed.append(304)
+        return None
+
+    def process_response(self, request: Request, response, spider=None):
+        stored = request.meta.get(STORED)
+        if response.status != 304 or not stored:
+            return response
+        request.meta[NOT_MODIFIED] = True
+        if request.meta.get("nianbao_stage") != "detail":
+            return response
+        # the page as stored, for its links: the spider cannot tell it from a 200
+        headers = {"Content-Type": stored["content_type"]} if stored["content_type"] else {}
+        return response.replace(status=200, body=self.store.read(stored["sha256"]), headers=headers,
+                                flags=[*response.flags, "not_modified"])

@@ -15,6 +15,12 @@ from parsers.textdecode import decode
 from .links import selectors
 
 
+def header(response: Response, name: str) -> str | None:
+    """A response header as text (headers are bytes, Latin-1 by HTTP's rules)."""
+    value = response.headers.get(name)
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def _decode(response: Response) -> tuple[str, str]:
     """(text, encoding) of a text answer, kept on its request so that it is done once."""
     cached = response.meta.get("nianbao_text") if response.request is not None else None

@@ -29,17 +29,13 @@ from nianbao.assemble import build_report, current_documents, is_unchanged, sour
 from parsers.formats import by_media_type, by_suffix
 
 from .items import CrawlError, ReportPage
-from .middlewares import SCOPE, Refused
+from .middlewares import NOT_MODIFIED, SCOPE, STORED, Refused
+from .pages import header
 
 logger = logging.getLogger(__name__)
 
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*([\w\-]+)'[^']*'([^;]+)", re.I)
 _FILENAME = re.compile(r'filename\s*=\s*"?([^";]+)"?', re.I)
-
-
-def header(headers, name: str) -> str | None:
-    value = headers.get(name)
-    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def disposition_filename(raw: bytes | None) -> str | None:
@@ -117,7 +113,7 @@ class ReportFilesPipeline(FilesPipeline):
     def get_media_requests(self, item, info):
         if not isinstance(item, ReportPage):
             return []
-        meta = {SCOPE: item.scope} if item.scope else {}
+        meta = {"nianbao_stage": "attachment", **({SCOPE: item.scope} if item.scope else {})}
         return [Request(url, headers={"Referer": item.url}, meta=meta) for url in item.file_urls]
 
     def media_to_download(self, request, info, *, item=None):
@@ -139,17 +135,24 @@ class ReportFilesPipeline(FilesPipeline):
         raise AttachmentError(f"{type(refused).__name__}: {refused}")
 
     async def media_downloaded(self, response, request, info, *, item=None):
+        if request.meta.get(NOT_MODIFIED):
+            # 304: the stored file is current; no body, no hash, nothing to store
+            stored = request.meta[STORED]
+            return {"url": request.url, "path": content_path(stored["sha256"]), "status": "uptodate",
+                    "checksum": None, **stored, "http_status": 304, "not_modified": True,
+                    "disposition_name": stored["filename"], "url_name": None}
         if response.status != 200:
             raise AttachmentError(f"HTTP {response.status}", response.status)
         result = await super().media_downloaded(response, request, info, item=item)
         filename = disposition_filename(response.headers.get("Content-Disposition"))
-        content_type = header(response.headers, "Content-Type")
+        content_type = header(response, "Content-Type")
         result.update(
             url=request.url, final_url=response.url, sha256=sha256(response.body),
             size=len(response.body), content_type=content_type, http_status=response.status,
             disposition_name=filename,
             url_name=PurePosixPath(unquote(urlparse(response.url).path)).name or None,
             kind=document_kind(response.url, content_type, filename),
+            etag=header(response, "ETag"), last_modified=header(response, "Last-Modified"),
             fetched_at=now(), body=response.body)  # parsed from memory, not read back
         return result
 
@@ -167,7 +170,7 @@ class ReportFilesPipeline(FilesPipeline):
         return item
 
     async def process_item(self, item):
-        if isinstance(item, ReportPage):
+        if isinstance(item, ReportPage) and not item.stored:
             # the page's own bytes go into the same store, through the same storage
             self.store.persist_file(content_path(sha256(item.body)), BytesIO(item.body),
                                     self.spiderinfo)
@@ -202,7 +205,7 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.counts = {"reports_new": 0, "reports_changed": 0, "reports_unchanged": 0,
-                       "documents": 0, "errors": 0}
+                       "documents": 0, "documents_not_modified": 0, "errors": 0}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -265,15 +268,20 @@ class ArchivePipeline:
         for failure in item.file_errors:
             self.error(failure["url"], failure["stage"], failure["message"])
             failures[failure["url"]] = failure
+        page = item.stored or {"sha256": sha256(item.body), "size": len(item.body),
+                               "fetched_at": item.fetched_at, "etag": item.etag,
+                               "last_modified": item.last_modified}
         fetched = [DocumentRecord(
-            url=item.url, kind=document_kind(item.url, item.content_type),
-            sha256=sha256(item.body), size=len(item.body), content_type=item.content_type,
-            http_status=item.http_status, fetched_at=item.fetched_at)]
+            url=item.url, kind=document_kind(item.url, item.content_type), sha256=page["sha256"],
+            size=page["size"], content_type=item.content_type, http_status=item.http_status,
+            fetched_at=page["fetched_at"], etag=page["etag"], last_modified=page["last_modified"],
+            not_modified=item.stored is not None)]
         fetched += [
             DocumentRecord(url=f["url"], kind=f["kind"], sha256=f["sha256"], size=f["size"],
                            content_type=f["content_type"], http_status=f["http_status"],
                            filename=file_name(f, item.file_names.get(f["url"])),
-                           fetched_at=f["fetched_at"])
+                           fetched_at=f["fetched_at"], etag=f.get("etag"),
+                           last_modified=f.get("last_modified"), not_modified=f.get("not_modified", False))
             for f in item.files]
         # the bytes of this crawl's files, taken out of the results: the media pipeline
         # keeps every result for the whole run (a later report linking the same file reads
@@ -288,6 +296,7 @@ class ArchivePipeline:
                 doc.checked_at = checked
         documents = current_documents(fetched, stored)
         self.counts["documents"] += len(fetched)
+        self.counts["documents_not_modified"] += sum(doc.not_modified for doc in fetched)
         state = self.archive.report_state(item.url)
         fields = {"listing_url": item.listing_url, **source_fields(item.source)}
         if is_unchanged(state, documents):

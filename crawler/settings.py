@@ -31,6 +31,9 @@ DOWNLOADER_MIDDLEWARES = {
     # every answer decoded once; challenges and soft 404s refused (after retries and
     # redirects, which sit at 550 and 600)
     "crawler.middlewares.AnswerMiddleware": 60,
+    # report pages and attachments the archive holds asked for with their validators; a
+    # 304 is handed on before AnswerMiddleware reads the answer
+    "crawler.middlewares.ConditionalGetMiddleware": 70,
 }
 
 # --- Who we are ---------------------------------------------------------------------------

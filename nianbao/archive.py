@@ -67,8 +67,10 @@ SCHEMA: dict[str, dict] = {
     "documents": {
         "columns": {
             "url": str, "report_url": str, "kind": str, "filename": str, "content_type": str,
-            # the bytes kept (the last version fetched fine) and when they were fetched
-            "sha256": str, "size": int, "fetched_at": str,
+            # the bytes kept (the last version fetched fine), when they were fetched, and
+            # the server's validators for them (sent back as If-None-Match and
+            # If-Modified-Since: an unchanged file then answers 304, with no body)
+            "sha256": str, "size": int, "fetched_at": str, "etag": str, "last_modified": str,
             # the last attempt: when, its HTTP status, and why it failed (null: it did not)
             "checked_at": str, "http_status": int, "fetch_error": str,
             "first_seen": str, "parse_error": str,
@@ -119,7 +121,8 @@ SCHEMA: dict[str, dict] = {
         "columns": {
             "id": int, "started": str, "finished": str, "status": str, "listings": int,
             "reports_new": int, "reports_changed": int, "reports_unchanged": int,
-            "documents": int, "errors": int, "arguments": str,
+            # files fetched, and of them those the server said were not modified (304)
+            "documents": int, "documents_not_modified": int, "errors": int, "arguments": str,
             # registry entries or listings that failed as a whole: unreachable, blocked,
             # an empty listing (JSON list of "name: reason")
             "sources_failed": str,
@@ -301,6 +304,33 @@ def backup(db_path: str | Path, destination: str | Path) -> dict:
     return counts
 
 
+class StoredDocuments:
+    """What the archive holds of a URL's file (its digest, size, type, validators), read
+    through a read-only connection of its own: the crawl's conditional requests ask it
+    once per page or file, and nothing is kept in memory between asks."""
+
+    _COLUMNS = ("sha256", "size", "content_type", "kind", "filename", "fetched_at", "etag",
+                "last_modified")
+
+    def __init__(self, db_path: str | Path):
+        self.path = Path(db_path)
+        self.connection: sqlite3.Connection | None = None
+
+    def __call__(self, url: str) -> dict | None:
+        if self.connection is None:
+            if not self.path.exists():
+                return None
+            self.connection = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True,
+                                              check_same_thread=False)
+            self.connection.row_factory = sqlite3.Row
+        try:
+            row = self.connection.execute(
+                f"select {', '.join(self._COLUMNS)} from documents where url = ?", [url]).fetchone()
+        except sqlite3.OperationalError:  # no documents table yet
+            return None
+        return dict(row) if row else None
+
+
 # --- one writer at a time -------------------------------------------------------------------
 
 
@@ -383,10 +413,14 @@ class DocumentRecord:
     parse_error: str | None = None
     checked_at: str | None = None
     fetch_error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
     fresh: bool = True
+    # the server answered 304: the stored bytes are current (no body came)
+    not_modified: bool = False
 
     FIELDS = ("url", "kind", "sha256", "size", "content_type", "filename", "http_status",
-              "fetched_at", "parse_error", "checked_at", "fetch_error")
+              "fetched_at", "parse_error", "checked_at", "fetch_error", "etag", "last_modified")
 
     @classmethod
     def stored(cls, row: dict) -> "DocumentRecord":
@@ -559,7 +593,9 @@ class Archive:
             row = {name: getattr(doc, name) for name in DocumentRecord.FIELDS}
             row.update(report_url=report_url,
                        first_seen=existing["first_seen"] if existing else seen)
-            if doc.fresh:
+            if doc.not_modified:  # confirmed current: the bytes stay those fetched before
+                row.update(checked_at=seen, fetch_error=None)
+            elif doc.fresh:
                 row.update(fetched_at=doc.fetched_at or seen, checked_at=doc.fetched_at or seen,
                            fetch_error=None)
             self.db.table("documents").upsert(row, pk="url")

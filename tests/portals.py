@@ -9,6 +9,7 @@ nothing but that URL.
 from __future__ import annotations
 
 import copy
+import hashlib
 import html
 import json
 import threading
@@ -34,13 +35,19 @@ class Answer:
 
 
 class Portal:
-    """A site: static answers by path, and `dynamic` for what a server script answers."""
+    """A site: static answers by path, and `dynamic` for what a server script answers.
+    With `validators`, it sends an ETag and a Last-Modified with every answer and answers
+    304 to a request whose If-None-Match names the current ETag, as real servers do."""
+
+    validators = False
 
     def __init__(self):
         self.answers: dict[str, Answer] = {}
         self.reports: list[dict] = []   # what the portal publishes: name, url, attachments
         self.base = ""
         self.requests: list[tuple[str, str, dict]] = []
+        # (path, status, bytes of body sent) for every answer
+        self.answered: list[tuple[str, int, int]] = []
 
     def add(self, path: str, body: bytes | str, content_type: str = "text/html", **kwargs):
         if isinstance(body, str):
@@ -73,13 +80,20 @@ class Portal:
                     found = portal.dynamic(method, path, query, form) or \
                         portal.answers.get(path + ("?" + parsed.query if parsed.query else "")) or \
                         portal.answers.get(path) or Answer(b"<h1>404</h1>", status=404)
-                self.send_response(found.status)
+                status, body, extra = found.status, found.body, dict(found.headers)
+                if portal.validators and status == 200:
+                    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                    extra.update({"ETag": etag, "Last-Modified": "Mon, 16 Jan 2023 08:00:00 GMT"})
+                    if self.headers.get("If-None-Match") == etag:
+                        status, body = 304, b""
+                portal.answered.append((self.path, status, len(body)))
+                self.send_response(status)
                 self.send_header("Content-Type", found.content_type)
-                self.send_header("Content-Length", str(len(found.body)))
-                for name, value in found.headers.items():
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in extra.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(found.body)
+                self.wfile.write(body)
 
             def do_GET(self):
                 self.answer("GET")
@@ -394,6 +408,7 @@ class ArchivePortal(Portal):
 
     SAMPLES = ["seed-000", "seed-001", "variant-000", "variant-003", "variant-005", "seed-002"]
     PER_PAGE = 5
+    validators = True
 
     def __init__(self, count: int = 12):
         super().__init__()

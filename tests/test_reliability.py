@@ -356,3 +356,50 @@ def test_a_failed_source_makes_the_crawl_exit_non_zero_and_says_which(portal, tm
     ok = CliRunner().invoke(main, ["crawl", "--db", str(db), "--url", portal.listing,
                                    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"])
     assert ok.exit_code == 0, ok.output
+
+
+# --- incremental re-crawls ------------------------------------------------------------------------
+
+
+def test_an_unchanged_portal_answers_304_and_nothing_is_downloaded_again(tmp_path):
+    portal = ArchivePortal(6).build()
+    server = portal.serve()
+    try:
+        db = tmp_path / "archive.db"
+        assert run_scrapy(db, [portal.listing]).returncode == 0
+        first = {r["url"]: r for r in query(db, "select * from documents")}
+        assert all(r["etag"] and r["last_modified"] for r in first.values())
+        portal.answered.clear()
+        again = run_scrapy(db, [portal.listing])
+        assert again.returncode == 0, again.stderr[-3000:]
+        files = {path: (status, size) for path, status, size in portal.answered
+                 if not path.startswith("/xxgk/nb/index") and path != "/robots.txt"}
+        # every page and attachment asked again, conditionally: 304, no body
+        assert set(files) == {r["path"] for r in portal.reports} | {a for r in portal.reports for a in r["attachments"]}
+        assert set(files.values()) == {(304, 0)}
+        # the listing pages, how new reports are found, are fetched whole
+        assert {status for path, status, _ in portal.answered if path.startswith("/xxgk/nb/index")} == {200}
+        run = query(db, "select * from crawl_runs where id = 2")[0]
+        assert (run["reports_unchanged"], run["documents_not_modified"]) == (6, 9)
+        documents = {r["url"]: r for r in query(db, "select * from documents")}
+        for url, document in documents.items():
+            assert document["http_status"] == 304 and document["fetch_error"] is None
+            assert (document["sha256"], document["fetched_at"]) == (first[url]["sha256"], first[url]["fetched_at"])
+            assert document["checked_at"] > first[url]["checked_at"]
+        assert_whole(db, portal)
+
+        # a file changed behind its old ETag: the server sends new bytes and a new ETag
+        pdf = portal.reports[1]["attachments"][0]
+        old_bytes = portal.answers[pdf].body
+        portal.add(pdf, old_bytes + b"\n%%changed", "application/pdf")
+        third = run_scrapy(db, [portal.listing])
+        assert third.returncode == 0
+        changed = query(db, "select * from documents where url = ?", [portal.url(pdf)])[0]
+        assert changed["sha256"] != first[portal.url(pdf)]["sha256"] and changed["http_status"] == 200
+        assert len(query(db, "select * from document_versions where url = ?", [portal.url(pdf)])) == 2
+        run = query(db, "select * from crawl_runs where id = 3")[0]
+        assert (run["reports_changed"], run["reports_unchanged"]) == (1, 5)
+        # the old version's bytes stay in the store
+        assert ContentStore(files_dir(db)).read(first[portal.url(pdf)]["sha256"]) == old_bytes
+    finally:
+        server.shutdown()

@@ -30,8 +30,8 @@ from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
 from ..jobstate import JobState
 from ..links import anchors, attachment_links, is_attachment_url, same_site, selectors
-from ..middlewares import SCOPE, Refused, scope
-from ..pages import is_html, page_selector, page_text
+from ..middlewares import NOT_MODIFIED, SCOPE, STORED, Refused, scope
+from ..pages import header, is_html, page_selector, page_text
 
 # statuses by which a portal says a page is gone for good (not merely unavailable)
 GONE_STATUSES = (404, 410)
@@ -317,14 +317,15 @@ class AnnualReportsSpider(scrapy.Spider):
                 attachments.setdefault(url, text)
             attachments.pop(response.url, None)
             attachments.pop(link.url, None)
-        content_type = response.headers.get("Content-Type")
+        stored = response.meta.get(STORED) if response.meta.get(NOT_MODIFIED) else None
         yield ReportPage(
-            url=link.url, body=response.body,
-            content_type=content_type.decode("latin-1") if content_type else None,
-            http_status=response.status, fetched_at=now(), listing_url=listing.url,
-            hints=link.hints, source=listing.source, file_urls=list(attachments),
+            url=link.url, body=response.body, content_type=header(response, "Content-Type"),
+            http_status=304 if stored else response.status, fetched_at=now(),
+            listing_url=listing.url, hints=link.hints, source=listing.source,
+            file_urls=list(attachments),
             file_names={url: text for url, text in attachments.items() if text},
-            scope=listing.scope)
+            scope=listing.scope, etag=header(response, "ETag"),
+            last_modified=header(response, "Last-Modified"), stored=stored)
 
     # --- failures -----------------------------------------------------------------------
 
