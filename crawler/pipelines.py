@@ -20,12 +20,11 @@ from urllib.parse import unquote, urlparse
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
 from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
                              content_path, files_dir, now, sha256)
-from nianbao.assemble import build_report, current_documents, is_unchanged, source_fields
+from nianbao.assemble import current_documents, is_unchanged, source_fields
+from nianbao.parsing import ParsePool, WorkerDied
 from parsers.formats import by_media_type, by_suffix
 
 from .items import CrawlError, ReportPage
@@ -203,6 +202,8 @@ class ArchivePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.archive: Archive | None = None
+        # parsing runs in worker processes: the reactor never waits for a parse
+        self.pool = ParsePool(crawler.settings.getint("NIANBAO_PARSE_WORKERS"))
         self.run_id: int | None = None
         self.counts = {"reports_new": 0, "reports_changed": 0, "reports_unchanged": 0,
                        "documents": 0, "documents_not_modified": 0, "errors": 0}
@@ -240,6 +241,7 @@ class ArchivePipeline:
         logger.info("crawl run %s %s: %s listing pages, %s", self.run_id, reason, listings,
                     ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.counts.items()))
         self.archive.close()
+        self.pool.close()
 
     def error(self, url: str, stage: str, message: str) -> None:
         self.counts["errors"] += 1
@@ -310,16 +312,19 @@ class ArchivePipeline:
                 files.append((doc, body))
             except OSError as error:
                 logger.warning("%s: its stored copy is missing (%s); left out", doc.url, error)
-        record = await maybe_deferred_to_future(deferToThread(
-            build_report, item.url, files, hints=item.hints, source=item.source,
-            listing_url=item.listing_url))
+        try:
+            record = await self.pool.build(item.url, files, hints=item.hints, source=item.source,
+                                           listing_url=item.listing_url)
+        except WorkerDied as died:  # the report is left for the next crawl to try again
+            self.error(item.url, "parse", str(died))
+            return
         if record.fields["status"] != "ok":
-            failed = [doc for doc in documents if doc.parse_error]
+            failed = [doc for doc in record.documents if doc.parse_error]
             for doc in failed:
                 self.error(doc.url, "parse", doc.parse_error)
             if not failed:
                 self.error(item.url, "parse", "no report tables in the page or its attachments")
-        self.archive.save_report(record, [doc for doc, _ in files])
+        self.archive.save_report(record, record.documents)
         self.counts["reports_changed" if state else "reports_new"] += 1
         logger.info("%s report: %s (%s, %s cells%s)", "changed" if state else "new",
                     record.fields["title"], record.fields["status"], len(record.cells),

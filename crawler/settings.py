@@ -75,6 +75,10 @@ NIANBAO_MAX_LISTING_PAGES = 200
 # holds hundreds; beyond this a listing is broken or hostile (the cap is an errors row)
 NIANBAO_MAX_REPORT_LINKS = 5000
 
+# Parsing runs in this many worker processes (default: one per core), so that the crawl
+# never waits for a parse; `nianbao reparse --workers` is the same pool
+NIANBAO_PARSE_WORKERS = os.cpu_count() or 1
+
 # HTTP cache: off; while developing selectors against a real portal, turn it on
 # (-s HTTPCACHE_ENABLED=True) to stop re-fetching the same pages.
 HTTPCACHE_ENABLED = False

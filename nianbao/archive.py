@@ -437,6 +437,8 @@ class ReportRecord:
     cells: list[tuple[str, str, str, int | float]] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
     sections: list[dict] = field(default_factory=list)
+    # the files it was made of, each with what its parse found (kind, parse error)
+    documents: list[DocumentRecord] = field(default_factory=list)
 
 
 class Archive:

@@ -137,7 +137,8 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
                    "scope": c.get("row") or c.get("column") or "", "ok": int(c["ok"]),
                    "detail": c["detail"],
                    "cells": json.dumps(c.get("cells", []), ensure_ascii=False)} for c in checks]
-    return ReportRecord(url, fields, cells, check_rows, (best or {}).get("sections", []))
+    return ReportRecord(url, fields, cells, check_rows, (best or {}).get("sections", []),
+                        [doc for doc, _ in parsed])
 
 
 def build_report(url: str, files: list[tuple[DocumentRecord, bytes]], **context) -> ReportRecord:

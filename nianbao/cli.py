@@ -156,7 +156,8 @@ def crawl(db, urls, source, registry, jobdir, settings):
 @db_option
 @click.option("--outdated", is_flag=True,
               help="Only reports parsed by an older parser version, or left incomplete.")
-def reparse(db, outdated):
+@click.option("--workers", type=click.IntRange(min=1), help="Parsing processes (default: one per core).")
+def reparse(db, outdated, workers):
     """Rebuild every parsed table from the archived files, without crawling.
 
     Each report is rewritten in one transaction; one that fails keeps its earlier rows
@@ -168,7 +169,7 @@ def reparse(db, outdated):
 
     _require_archive(db)
     try:
-        counts = run(db, outdated_only=outdated, log=click.echo)
+        counts = run(db, outdated_only=outdated, workers=workers, log=click.echo)
     except ArchiveBusy as busy:
         click.echo(f"Error: {busy}; nothing was re-parsed", err=True)
         sys.exit(EXIT_BUSY)

@@ -8,6 +8,8 @@ Points (the Nth occurrence):
     download:N   a report page or attachment has just been received
     archive:N    inside a report's transaction: every row written, the commit not made
     store:N      inside a file's write to the store: its bytes synced, not yet renamed
+    parse:TEXT   the parser's worker process dies reading the report whose URL holds TEXT
+                 (the crawl itself lives on)
 """
 
 from __future__ import annotations
@@ -18,12 +20,27 @@ import signal
 from scrapy import signals
 
 from nianbao.archive import Archive
+from nianbao.assemble import build_report
+from nianbao.parsing import ParsePool
+
+
+def parse_or_die(url, files, **context):
+    """What the parse pool runs under the `parse` point: its worker dies on the report
+    named by NIANBAO_KILL_PARSE_OF (an environment variable: workers inherit it)."""
+    if os.environ.get("NIANBAO_KILL_PARSE_OF", "\0") in url:
+        os._exit(1)
+    return build_report(url, files, **context)
 
 
 class KillAt:
     def __init__(self, crawler):
-        point, count = crawler.settings.get("NIANBAO_KILL_AT").split(":")
-        self.point, self.left = point, int(count)
+        point, count = crawler.settings.get("NIANBAO_KILL_AT").split(":", 1)
+        self.point = point
+        if point == "parse":
+            os.environ["NIANBAO_KILL_PARSE_OF"] = count
+            ParsePool.function = staticmethod(parse_or_die)
+            return
+        self.left = int(count)
         if point in ("listing", "download"):
             crawler.signals.connect(self.received, signal=signals.response_received)
         elif point == "archive":

@@ -48,6 +48,8 @@ class Portal:
         self.requests: list[tuple[str, str, dict]] = []
         # (path, status, bytes of body sent) for every answer
         self.answered: list[tuple[str, int, int]] = []
+        # paths whose answer waits until the test opens their gate
+        self.gates: dict[str, threading.Event] = {}
 
     def add(self, path: str, body: bytes | str, content_type: str = "text/html", **kwargs):
         if isinstance(body, str):
@@ -74,6 +76,8 @@ class Portal:
                                                           keep_blank_values=True).items()}
                 portal.requests.append((method, self.path, form))
                 path = parsed.path
+                if path in portal.gates:
+                    portal.gates[path].wait(timeout=120)
                 if path == "/robots.txt":
                     found = Answer(b"User-agent: *\nDisallow: /private/\n", "text/plain")
                 else:

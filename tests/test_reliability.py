@@ -254,6 +254,8 @@ def test_a_hostile_portal_cannot_lead_the_crawl_away_flood_it_or_break_the_archi
 
 def test_a_second_crawl_into_a_busy_archive_stops_at_once_and_the_first_completes(fresh_portal, tmp_path):
     db = tmp_path / "archive.db"
+    # the first crawl cannot finish before the checks below: one page waits for them
+    gate = fresh_portal.gates[fresh_portal.reports[-1]["path"]] = threading.Event()
     command = [sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a",
                f"urls={fresh_portal.listing}", "-s", f"ARCHIVE_DB={db}", "-s", "DOWNLOAD_DELAY=0",
                "-s", "AUTOTHROTTLE_ENABLED=False"]
@@ -278,6 +280,7 @@ def test_a_second_crawl_into_a_busy_archive_stops_at_once_and_the_first_complete
         assert busy.exit_code == 3 and busy.output.startswith("Error: archive busy: crawl run 1")
         assert CliRunner().invoke(main, ["reparse", "--db", str(db)]).exit_code == 3
     finally:
+        gate.set()
         assert first.wait(timeout=300) == 0, "".join(log)[-3000:]
         reader.join(timeout=10)
     assert query(db, "select id, status from crawl_runs") == [{"id": 1, "status": "finished"}]
@@ -403,3 +406,41 @@ def test_an_unchanged_portal_answers_304_and_nothing_is_downloaded_again(tmp_pat
         assert ContentStore(files_dir(db)).read(first[portal.url(pdf)]["sha256"]) == old_bytes
     finally:
         server.shutdown()
+
+
+def test_a_parser_process_that_dies_is_a_parse_error_and_the_crawl_goes_on(portal, tmp_path):
+    db = tmp_path / "archive.db"
+    doomed = portal.reports[2]["path"]
+    run = run_scrapy(db, [portal.listing], f"EXTENSIONS={KILLER}", f"NIANBAO_KILL_AT=parse:{doomed}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    archived = {r["url"] for r in query(db, "select url from reports")}
+    assert archived == {portal.url(r["path"]) for r in portal.reports} - {portal.url(doomed)}
+    assert query(db, "select url, stage, message from errors") == [
+        {"url": portal.url(doomed), "stage": "parse",
+         "message": "the parser's worker process died while reading it"}]
+    assert query(db, "select status, reports_new, errors from crawl_runs") == [
+        {"status": "finished", "reports_new": 11, "errors": 1}]
+    assert_whole(db)
+    # the next crawl, without the fault, parses it
+    assert run_scrapy(db, [portal.listing]).returncode == 0
+    assert_whole(db, portal)
+
+
+def test_the_parse_pool_blames_only_the_report_that_kills_its_worker(monkeypatch):
+    from nianbao.parsing import ParsePool, WorkerDied
+    from tests.faults import parse_or_die
+
+    monkeypatch.setenv("NIANBAO_KILL_PARSE_OF", "/doomed")
+    monkeypatch.setattr(ParsePool, "function", staticmethod(parse_or_die))
+    from nianbao.archive import DocumentRecord
+
+    from .portals import corpus_file
+
+    body = corpus_file("seed-000", "page.html")
+    files = [(DocumentRecord(url="http://a.gov.cn/x", kind="html", sha256="0" * 64, size=len(body)), body)]
+    jobs = [(name, f"http://a.gov.cn/{name}", files, {}) for name in ("one", "doomed", "two", "three")]
+    with ParsePool(2) as pool:
+        outcomes = dict(pool.build_all(jobs))
+    assert isinstance(outcomes.pop("doomed"), WorkerDied)
+    assert {name: record.fields["status"] for name, record in outcomes.items()} == {
+        "one": "ok", "two": "ok", "three": "ok"}
