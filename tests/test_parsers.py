@@ -168,3 +168,37 @@ def test_parsers_never_import_scrapy():
     result = subprocess.run([sys.executable, "-c", code, str(SEEDS_DIR / f"{SEEDS[0]}.txt")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_docx_grid_read_from_the_xml_matches_python_docx_on_every_kind_of_merge():
+    """Vertical merges over three rows, horizontal spans, a 2×2 block, a row that starts
+    late: the grid read from the XML is python-docx's `row.cells`, cell for cell."""
+    import io
+
+    import docx
+
+    from parsers.formats.docx import _table_grid
+
+    document = docx.Document()
+    table = document.add_table(rows=5, cols=5)
+    for r, row in enumerate(table.rows):
+        for c, cell in enumerate(row.cells):
+            cell.text = f"{r}{c}"
+    table.cell(0, 0).merge(table.cell(2, 0))          # down three rows
+    table.cell(0, 1).merge(table.cell(0, 2))          # across two columns
+    table.cell(1, 2).merge(table.cell(2, 3))          # a 2×2 block
+    table.cell(3, 3).merge(table.cell(4, 4))          # a 2×2 block at the corner
+    reference = []
+    above: list = []
+    for row in table.rows:
+        line, tcs = [], []
+        for column, cell in enumerate(row.cells):
+            line.append((cell.text.strip(), bool(tcs) and cell._tc is tcs[-1],
+                         column < len(above) and cell._tc is above[column]))
+            tcs.append(cell._tc)
+        reference.append(line)
+        above = tcs
+    buffer = io.BytesIO()
+    document.save(buffer)
+    reread = docx.Document(io.BytesIO(buffer.getvalue()))
+    assert _table_grid(reread.tables[0]._tbl) == reference

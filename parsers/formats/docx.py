@@ -1,5 +1,5 @@
-"""Word 2007+ files: paragraphs and tables in body order, merged cells taken from the
-underlying `w:tc` so that a merged cell is read once, not at every grid position."""
+"""Word 2007+ files: paragraphs and tables in body order, each table's grid read from its
+XML so that a merged cell is read once, not at every grid position it covers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import zipfile
 
 import docx
 from docx.oxml.ns import qn
-from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..errors import ReportParseError
@@ -38,18 +37,47 @@ def check_zip(body: bytes, kind: str) -> zipfile.ZipFile:
     return archive
 
 
-def _table_grid(table: Table) -> list[list[tuple[str, bool, bool]]]:
+_TC, _TR, _P = qn("w:tc"), qn("w:tr"), qn("w:p")
+_TC_PR, _GRID_SPAN, _V_MERGE, _VAL = qn("w:tcPr"), qn("w:gridSpan"), qn("w:vMerge"), qn("w:val")
+_TR_PR, _GRID_BEFORE = qn("w:trPr"), qn("w:gridBefore")
+
+
+def _int_of(parent, tag: str, default: int) -> int:
+    element = parent.find(tag) if parent is not None else None
+    value = element.get(_VAL) if element is not None else None
+    return int(value) if value and value.isdigit() else default
+
+
+def _table_grid(tbl) -> list[list[tuple[str, bool, bool]]]:
+    """Each row's cells as (text, continues the cell on its left, continues the cell
+    above), read straight from the XML: each `w:tc` once, its span from `w:gridSpan`, a
+    vertical merge (`w:vMerge`) resolved to the cell that starts it. The same cells, in
+    the same order, as python-docx's `row.cells`, at a fraction of its cost."""
     grid = []
-    above: list = []
-    for row in table.rows:
-        line, tcs = [], []
-        for column, cell in enumerate(row.cells):
-            continues_left = bool(tcs) and cell._tc is tcs[-1]
-            continues_up = column < len(above) and cell._tc is above[column]
-            line.append((cell.text.strip(), continues_left, continues_up))
-            tcs.append(cell._tc)
+    above: list = []                          # the previous row's cells, as their origin w:tc
+    origins_above: dict[int, object] = {}     # the previous row: grid column -> origin w:tc
+    texts: dict = {}
+    for tr in tbl.iterchildren(_TR):
+        offset = _int_of(tr.find(_TR_PR), _GRID_BEFORE, 0)
+        cells, origins = [], {}
+        for tc in tr.iterchildren(_TC):
+            properties = tc.find(_TC_PR)
+            span = _int_of(properties, _GRID_SPAN, 1)
+            merge = properties.find(_V_MERGE) if properties is not None else None
+            origin = tc
+            if merge is not None and merge.get(_VAL, "continue") == "continue":
+                origin = origins_above.get(offset, tc)  # the merged cell, wherever it starts
+            origins[offset] = origin
+            cells.extend([origin] * _int_of(origin.find(_TC_PR), _GRID_SPAN, 1))
+            offset += span
+        line = []
+        for column, origin in enumerate(cells):
+            if origin not in texts:
+                texts[origin] = "\n".join(p.text for p in origin.iterchildren(_P)).strip()
+            line.append((texts[origin], column > 0 and cells[column - 1] is origin,
+                         column < len(above) and above[column] is origin))
         grid.append(line)
-        above = tcs
+        above, origins_above = cells, origins
     return grid
 
 
@@ -80,7 +108,7 @@ def read_docx(body: bytes) -> Extracted:
                 rows.append(Row([text.strip()]))
                 lines.append(text.strip())
         else:
-            grid = _table_grid(Table(item, document))
+            grid = _table_grid(item)
             rows.extend(grid_rows(grid, blocks))
             blocks += 1
             for line in grid:
