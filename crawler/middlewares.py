@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 
 from nianbao.archive import ContentStore, StoredDocuments, files_dir
@@ -126,7 +126,9 @@ class ConditionalGetMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("ARCHIVE_DB"))
+        middleware = cls(crawler.settings.get("ARCHIVE_DB"))
+        crawler.signals.connect(middleware.stored.close, signal=signals.spider_closed)
+        return middleware
 
     def process_request(self, request: Request, spider=None):
         if request.meta.get("nianbao_stage") not in CONDITIONAL_STAGES or STORED in request.meta:

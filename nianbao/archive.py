@@ -1,5 +1,5 @@
-"""The archive: one SQLite file, its schema defined here and nowhere else, and beside it
-the content-addressed store of every captured file's bytes.
+"""The archive: one SQLite file (its schema: nianbao/schema.py) and beside it the
+content-addressed store of every captured file's bytes.
 
     archive.db              the tables below (sqlite-utils)
     archive-files/ab/ab…    each file's bytes as served, named by their sha256
@@ -35,7 +35,8 @@ import sqlite_utils
 
 from parsers.formats import FORMATS
 
-from .figures import HEADLINE, body_of, headline
+from .figures import body_of, headline
+from .schema import ensure_schema
 from .search import COLUMNS, FTS_TABLE, index_row
 
 DEFAULT_DB = "archive.db"
@@ -43,101 +44,6 @@ DEFAULT_DB = "archive.db"
 # a file's kind (documents.kind) -> the media types servers announce it with; the first is
 # the one the published archive serves it with (parsers/formats: one entry per format)
 MEDIA_TYPES = {fmt.kind: fmt.media_types for fmt in FORMATS if fmt.media_types}
-
-# table -> columns (name: type), primary key, foreign keys, indexes. Column order is
-# the order Datasette shows.
-SCHEMA: dict[str, dict] = {
-    "reports": {
-        "columns": {
-            "url": str, "title": str, "year": int, "template": str, "status": str,
-            "publisher": str, "published": str, "index_no": str, "topic": str, "doc_no": str,
-            "province": str, "city": str, "county": str, "source": str,
-            "checks_ok": int, "checks_failed": int, "warnings": str,
-            "report_document": str, "listing_url": str,
-            "first_seen": str, "last_seen": str,
-            # the page answered 404/410 or "page not found" since this time (null: served)
-            "gone_since": str,
-            # `cells` rows written with the report: a report is complete when they are there
-            "cell_count": int,
-            "content_hash": str, "parser_version": str, "listing_hints": str, "text": str,
-        },
-        "pk": "url",
-        "indexes": [["year"], ["publisher"], ["province", "city", "county"]],
-    },
-    "documents": {
-        "columns": {
-            "url": str, "report_url": str, "kind": str, "filename": str, "content_type": str,
-            # the bytes kept (the last version fetched fine), when they were fetched, and
-            # the server's validators for them (sent back as If-None-Match and
-            # If-Modified-Since: an unchanged file then answers 304, with no body)
-            "sha256": str, "size": int, "fetched_at": str, "etag": str, "last_modified": str,
-            # the last attempt: when, its HTTP status, and why it failed (null: it did not)
-            "checked_at": str, "http_status": int, "fetch_error": str,
-            "first_seen": str, "parse_error": str,
-        },
-        "pk": "url",
-        "foreign_keys": [("report_url", "reports", "url")],
-        "indexes": [["report_url"], ["sha256"]],
-    },
-    "document_versions": {
-        "columns": {"url": str, "sha256": str, "size": int, "content_type": str,
-                    "first_seen": str, "last_seen": str},
-        "pk": ("url", "sha256"),
-        "foreign_keys": [("url", "documents", "url")],
-    },
-    "cells": {
-        # INTEGER affinity keeps 0 as 0 and 7730.28 as a real
-        "columns": {"report_url": str, "tbl": str, "row": str, "col": str, "value": int},
-        "pk": ("report_url", "tbl", "row", "col"),
-        "foreign_keys": [("report_url", "reports", "url")],
-        "indexes": [["tbl", "row", "col"]],
-    },
-    "checks": {
-        "columns": {"report_url": str, "rule": str, "tbl": str, "scope": str, "ok": int,
-                    "detail": str, "cells": str},
-        "pk": ("report_url", "rule", "scope"),
-        "foreign_keys": [("report_url", "reports", "url")],
-        "indexes": [["ok"]],
-    },
-    "sections": {
-        "columns": {"report_url": str, "number": str, "title": str, "text": str},
-        "pk": ("report_url", "number"),
-        "foreign_keys": [("report_url", "reports", "url")],
-    },
-    # one row per report, its headline figures as columns (nianbao/figures.py), Chinese
-    # names: the table journalists facet, sort and export
-    "figures": {
-        "columns": {
-            "年报": str, "标题": str, "年度": int, "模板": str, "发布机构": str, "发布时间": str,
-            "省": str, "市": str, "县": str,
-            **{name: int for name in HEADLINE},
-            "勾稽关系成立": int, "不成立条数": int,
-        },
-        "pk": "年报",
-        "foreign_keys": [("年报", "reports", "url")],
-        "indexes": [["年度"], ["发布机构"], ["省", "市", "县"]],
-    },
-    "crawl_runs": {
-        "columns": {
-            "id": int, "started": str, "finished": str, "status": str, "listings": int,
-            "reports_new": int, "reports_changed": int, "reports_unchanged": int,
-            # files fetched, and of them those the server said were not modified (304)
-            "documents": int, "documents_not_modified": int, "errors": int, "arguments": str,
-            # registry entries or listings that failed as a whole: unreachable, blocked,
-            # an empty listing (JSON list of "name: reason")
-            "sources_failed": str,
-        },
-        "pk": "id",
-    },
-    "errors": {
-        "columns": {"id": int, "run_id": int, "url": str, "stage": str, "message": str,
-                    "time": str},
-        "pk": "id",
-        "foreign_keys": [("run_id", "crawl_runs", "id")],
-        "indexes": [["run_id"], ["stage"]],
-    },
-}
-
 
 # report columns -> their names in `figures`
 _FIGURES_REGION = {"province": "省", "city": "市", "county": "县"}
@@ -221,24 +127,6 @@ class ContentStore:
         if incoming.is_dir():
             for leftover in incoming.iterdir():
                 leftover.unlink(missing_ok=True)
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create or bring up to date every table of SCHEMA (new columns are added), and the
-    full-text index."""
-    db.execute(f"create virtual table if not exists [{FTS_TABLE}] using fts5("
-               f"{', '.join(COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0')")
-    for name, spec in SCHEMA.items():
-        table = db.table(name)
-        if not table.exists():
-            table.create(spec["columns"], pk=spec["pk"],
-                         foreign_keys=spec.get("foreign_keys", []))
-        else:
-            missing = {c: t for c, t in spec["columns"].items() if c not in table.columns_dict}
-            for column, kind in missing.items():
-                table.add_column(column, kind)
-        for columns in spec.get("indexes", []):
-            table.create_index(columns, if_not_exists=True)
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:
@@ -329,6 +217,11 @@ class StoredDocuments:
         except sqlite3.OperationalError:  # no documents table yet
             return None
         return dict(row) if row else None
+
+    def close(self, *args, **kwargs) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 # --- one writer at a time -------------------------------------------------------------------
@@ -451,6 +344,8 @@ class Archive:
         self.path = Path(path)
         self.lock = WriterLock(self.path)
         self.lock.acquire(f"{activity} since {now()}")
+        self._statements: dict = {}
+        self._cell_keys: dict = {}
         try:
             self.db = open_archive(self.path)
             self.store = ContentStore(files_dir(self.path))
@@ -462,6 +357,9 @@ class Archive:
 
     def close(self) -> None:
         if self.lock.fd is not None:
+            # the committed pages moved from the WAL into archive.db, as far as readers
+            # allow: a finished crawl leaves one self-contained file
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self.db.close()
             self.lock.release()
 
@@ -484,23 +382,20 @@ class Archive:
         return stale
 
     def start_run(self, arguments: dict) -> int:
-        table = self.db.table("crawl_runs")
         with self.db.atomic():
-            table.insert({"started": now(), "status": "running",
-                          "arguments": json.dumps(arguments, ensure_ascii=False)})
-        run_id = table.last_pk
+            run_id = self._execute("insert into crawl_runs (started, status, arguments) values (?, ?, ?)",
+                                   now(), "running", json.dumps(arguments, ensure_ascii=False)).lastrowid
         self.lock.describe(f"crawl run {run_id} since {now()}")
         return run_id
 
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
         with self.db.atomic():
-            self.db.table("crawl_runs").update(run_id, {"finished": now(), "status": status,
-                                                        **counts})
+            self._update("crawl_runs", {"finished": now(), "status": status, **counts}, "id", run_id)
 
     def record_error(self, run_id: int | None, url: str, stage: str, message: str) -> None:
         with self.db.atomic():
-            self.db.table("errors").insert({"run_id": run_id, "url": url, "stage": stage,
-                                            "message": message, "time": now()})
+            self._execute("insert into errors (run_id, url, stage, message, time) values (?, ?, ?, ?, ?)",
+                          run_id, url, stage, message, now())
 
     # --- reports and their documents ----------------------------------------------------
 
@@ -508,14 +403,14 @@ class Archive:
         """The stored report's content hash and parser version, and whether every row
         derived from it is there (its cells, figures and search rows): a report left
         half-written by an older version is not complete, and is parsed again."""
-        rows = list(self.db.query(
+        row = self._one(
             f"""select content_hash, parser_version,
                   cell_count is not null
-                  and cell_count = (select count(*) from cells where report_url = r.url)
+                  and cell_count = (select count(*) from report_cells where report_id = r.id)
                   and exists (select 1 from figures where [年报] = r.url)
-                  and exists (select 1 from [{FTS_TABLE}] where rowid = r.rowid) as complete
-                from reports r where url = ?""", [url]))
-        return rows[0] if rows else None
+                  and exists (select 1 from [{FTS_TABLE}] where rowid = r.id) as complete
+                from reports r where url = ?""", url)
+        return row
 
     def stored_documents(self, report_url: str) -> list[DocumentRecord]:
         """Every file the report has been made of, as last stored, page first."""
@@ -531,27 +426,39 @@ class Archive:
         stamp = now()
         with self.db.atomic():
             self._save_documents(record.url, documents)
-            existing = self._get("reports", record.url)
+            existing = self._one("select id, first_seen, last_seen, title, text from reports "
+                                 "where url = ?", record.url)
+            report_id = existing["id"] if existing else self._one(
+                "select coalesce(max(id), 0) + 1 as id from reports")["id"]
             row = {"url": record.url, **record.fields, "cell_count": len(record.cells),
                    "first_seen": existing["first_seen"] if existing else stamp,
-                   "last_seen": stamp if seen or not existing else existing["last_seen"]}
+                   "last_seen": stamp if seen or not existing else existing["last_seen"],
+                   "id": report_id}
             if seen:
                 row["gone_since"] = None
-            self.db.table("reports").upsert(row, pk="url")
-            for name in ("cells", "checks", "sections"):
-                self.db.execute(f"delete from [{name}] where report_url = ?", [record.url])
-            self.db.table("cells").insert_all(
-                ({"report_url": record.url, "tbl": t, "row": r, "col": c, "value": v}
-                 for t, r, c, v in record.cells), pk=SCHEMA["cells"]["pk"])
-            self.db.table("checks").insert_all(
-                ({"report_url": record.url, **check} for check in record.checks),
-                pk=SCHEMA["checks"]["pk"], replace=True)
-            self.db.table("sections").insert_all(
-                ({"report_url": record.url, **section} for section in record.sections),
-                pk=SCHEMA["sections"]["pk"], replace=True)
-            self.db.table("figures").upsert(
-                figures_row(self._get("reports", record.url), record.cells), pk="年报")
-            self._index_for_search(record)
+            if existing:
+                self._unindex(report_id, existing["title"], existing["text"])
+            self._upsert("reports", row, ("url",), keep=("id",))
+            for table in ("report_cells", "report_checks", "report_sections"):
+                self._execute(f"delete from [{table}] where report_id = ?", report_id)
+            self.db.conn.executemany(
+                "insert into report_cells (report_id, cell, value) values (?, ?, ?)",
+                [(report_id, self._cell_key(t, r, c), v) for t, r, c, v in record.cells])
+            self.db.conn.executemany(
+                "insert or replace into report_checks (report_id, rule, tbl, scope, ok, detail, cells) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                [(report_id, c["rule"], c["tbl"], c["scope"], c["ok"], c["detail"],
+                  json.dumps([self._cell_key(c["tbl"], r, k) for r, k in json.loads(c["cells"])]))
+                 for c in record.checks])
+            self.db.conn.executemany(
+                "insert or replace into report_sections (report_id, position, number, title, start, "
+                "length, text) values (?, ?, ?, ?, ?, ?, ?)",
+                [(report_id, position, *_section_place(section, record.fields.get("text") or ""))
+                 for position, section in enumerate(record.sections)])
+            self._upsert("figures", figures_row(row, record.cells), ("年报",))
+            self._execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) values "
+                          f"(?, {', '.join('?' * len(COLUMNS))})", report_id,
+                          *index_row(record.fields.get("title"), record.fields.get("text")).values())
 
     def save_unchanged(self, url: str, documents: list[DocumentRecord], fields: dict) -> None:
         """A report seen again with the same files: its documents' fetch facts, its
@@ -559,12 +466,11 @@ class Archive:
         corrected in the registry reaches `figures` too)."""
         with self.db.atomic():
             self._save_documents(url, documents)
-            self.db.table("reports").update(url, {"last_seen": now(), "gone_since": None,
-                                                  **fields})
+            self._update("reports", {"last_seen": now(), "gone_since": None, **fields}, "url", url)
             region = {name: fields[column] for column, name in _FIGURES_REGION.items()
                       if column in fields}
-            if region and self._get("figures", url):
-                self.db.table("figures").update(url, region)
+            if region:
+                self._update("figures", region, "年报", url)
 
     def page_failed(self, url: str, message: str, http_status: int | None,
                     gone: bool) -> bool:
@@ -572,16 +478,15 @@ class Archive:
         is noted on the page's document, and a page the portal says is gone (404, 410,
         "page not found") marks the report gone from that day. False when the archive
         holds no such report."""
-        if not self._get("reports", url):
+        if not self._one("select 1 from reports where url = ?", url):
             return False
         stamp = now()
         with self.db.atomic():
-            if self._get("documents", url):
-                self.db.table("documents").update(url, {
-                    "checked_at": stamp, "http_status": http_status, "fetch_error": message})
+            self._update("documents", {"checked_at": stamp, "http_status": http_status,
+                                       "fetch_error": message}, "url", url)
             if gone:
-                self.db.execute("update reports set gone_since = ? where url = ? "
-                                "and gone_since is null", [stamp, url])
+                self._execute("update reports set gone_since = ? where url = ? and gone_since is null",
+                              stamp, url)
         return True
 
     def _save_documents(self, report_url: str, documents: list[DocumentRecord]) -> None:
@@ -589,9 +494,8 @@ class Archive:
         this crawl moves its version's `last_seen`; one that failed keeps its bytes and
         records the failure."""
         seen = now()
-        versions = self.db.table("document_versions")
         for doc in documents:
-            existing = self._get("documents", doc.url)
+            existing = self._one("select first_seen from documents where url = ?", doc.url)
             row = {name: getattr(doc, name) for name in DocumentRecord.FIELDS}
             row.update(report_url=report_url,
                        first_seen=existing["first_seen"] if existing else seen)
@@ -600,28 +504,64 @@ class Archive:
             elif doc.fresh:
                 row.update(fetched_at=doc.fetched_at or seen, checked_at=doc.fetched_at or seen,
                            fetch_error=None)
-            self.db.table("documents").upsert(row, pk="url")
-            if not doc.fresh:
-                continue
-            key = (doc.url, doc.sha256)
-            if self._get("document_versions", key):
-                versions.update(key, {"last_seen": seen})
-            else:
-                versions.insert({"url": doc.url, "sha256": doc.sha256, "size": doc.size,
-                                 "content_type": doc.content_type, "first_seen": seen,
-                                 "last_seen": seen})
+            self._upsert("documents", row, ("url",))
+            if doc.fresh:
+                self._execute(
+                    "insert into document_versions (url, sha256, size, content_type, first_seen, "
+                    "last_seen) values (?, ?, ?, ?, ?, ?) on conflict (url, sha256) do update set "
+                    "last_seen = excluded.last_seen",
+                    doc.url, doc.sha256, doc.size, doc.content_type, seen, seen)
 
-    def _index_for_search(self, record: ReportRecord) -> None:
-        """Replace the report's row of the full-text index (keyed by its rowid in reports)."""
-        rowid = self.db.execute("select rowid from reports where url = ?",
-                                [record.url]).fetchone()[0]
-        self.db.execute(f"delete from [{FTS_TABLE}] where rowid = ?", [rowid])
-        columns = index_row(record.fields.get("title"), record.fields.get("text"))
-        self.db.execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(columns)}) values "
-                        f"(?, {', '.join('?' * len(columns))})", [rowid, *columns.values()])
+    # --- statements, built once per shape --------------------------------------------
 
-    def _get(self, table: str, key) -> dict | None:
-        try:
-            return self.db.table(table).get(key)
-        except sqlite_utils.db.NotFoundError:
-            return None
+    def _execute(self, sql: str, *parameters):
+        return self.db.conn.execute(sql, parameters)
+
+    def _one(self, sql: str, *parameters) -> dict | None:
+        cursor = self.db.conn.execute(sql, parameters)
+        row = cursor.fetchone()
+        return dict(zip((d[0] for d in cursor.description), row)) if row else None
+
+    def _upsert(self, table: str, row: dict, key: tuple, keep: tuple = ()) -> None:
+        """Insert `row`, or update every column but the key and `keep` where it exists."""
+        shape = (table, tuple(row), key, keep)
+        if shape not in self._statements:
+            names = ", ".join(f"[{c}]" for c in row)
+            updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in row if c not in key + keep)
+            self._statements[shape] = (
+                f"insert into [{table}] ({names}) values ({', '.join('?' * len(row))}) "
+                f"on conflict ({', '.join(f'[{c}]' for c in key)}) do update set {updates}")
+        self.db.conn.execute(self._statements[shape], list(row.values()))
+
+    def _update(self, table: str, values: dict, key: str, value) -> None:
+        shape = (table, tuple(values), key)
+        if shape not in self._statements:
+            self._statements[shape] = (f"update [{table}] set "
+                                       + ", ".join(f"[{c}] = ?" for c in values) + f" where [{key}] = ?")
+        self.db.conn.execute(self._statements[shape], [*values.values(), value])
+
+    def _cell_key(self, table: str, row: str, column: str) -> int:
+        """The number of a template cell (cell_keys), given when first met."""
+        key = (table, row, column)
+        if key not in self._cell_keys:
+            self._execute("insert or ignore into cell_keys (tbl, row, col) values (?, ?, ?)", *key)
+            self._cell_keys[key] = self._one(
+                "select id from cell_keys where tbl = ? and row = ? and col = ?", *key)["id"]
+        return self._cell_keys[key]
+
+    def _unindex(self, report_id: int, title: str | None, text: str | None) -> None:
+        """Take a report's row out of the search index, which keeps no copy of what it
+        indexed: the 'delete' command is given the terms the row was made of."""
+        if self._one(f"select 1 from [{FTS_TABLE}] where rowid = ?", report_id):
+            self._execute(f"insert into [{FTS_TABLE}] ([{FTS_TABLE}], rowid, {', '.join(COLUMNS)}) "
+                          f"values ('delete', ?, {', '.join('?' * len(COLUMNS))})", report_id,
+                          *index_row(title, text).values())
+
+
+def _section_place(section: dict, text: str) -> tuple:
+    """(number, title, start, length, text) of a section: where its text sits in the
+    report's text, or its text itself where it is not found there as such."""
+    found = text.find(section["text"]) if section.get("text") is not None else -1
+    if found >= 0:
+        return section["number"], section["title"], found, len(section["text"]), None
+    return section["number"], section["title"], None, None, section.get("text")

@@ -32,12 +32,12 @@ def export_rows(db, table: str, filters: dict[str, str], search: str | None = No
     params = {f"f{i}": v for i, v in enumerate(filters.values())}
     if search:
         if table == "reports":
-            where.append(f"rowid in ({reports_matching('search')})")
+            where.append(f"id in ({reports_matching('search')})")
         else:
             column = next((c for c in _REPORT_COLUMNS if c in known), None)
             if column is None:
                 raise ValueError(f"{table} rows do not belong to a report: no search")
-            where.append(f"[{column}] in (select url from reports where rowid in "
+            where.append(f"[{column}] in (select url from reports where id in "
                          f"({reports_matching('search')}))")
         params["search"] = match_expression(search)
     sql = f"select {', '.join(f'[{c}]' for c in selected)} from [{table}]"

@@ -77,13 +77,15 @@ def _from_template(database: dict) -> None:
 def out_of_date(db: str | Path) -> list[str]:
     """What the published site needs and the archive lacks (an archive made by an older
     version): tables and columns of the schema, the search index."""
-    from .archive import SCHEMA, read_archive
+    from .archive import read_archive
+    from .schema import SCHEMA, VIEWS
     from .search import FTS_TABLE
 
     archive = read_archive(db)
     try:
         tables = set(archive.table_names())
         missing = [name for name in [*SCHEMA, FTS_TABLE] if name not in tables]
+        missing += [name for name in VIEWS if name not in set(archive.view_names())]
         for name, spec in SCHEMA.items():
             if name in tables:
                 columns = archive.table(name).columns_dict
@@ -103,9 +105,9 @@ def incomplete_reports(db: str | Path) -> int:
     try:
         return archive.execute(f"""select count(*) from reports r where
             not exists (select 1 from figures where [年报] = r.url)
-            or not exists (select 1 from [{FTS_TABLE}] where rowid = r.rowid)
+            or not exists (select 1 from [{FTS_TABLE}] where rowid = r.id)
             or r.cell_count is null
-            or r.cell_count != (select count(*) from cells where report_url = r.url)""").fetchone()[0]
+            or r.cell_count != (select count(*) from report_cells where report_id = r.id)""").fetchone()[0]
     finally:
         archive.close()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# the FTS5 table (its rowid is the report's rowid in `reports`) and its columns, in order
+# the FTS5 table (its rowid is the report's `id` in `reports`) and its columns, in order
 # (the ranked search in datasette/metadata.yml weighs the two title columns 10 to 1)
 FTS_TABLE = "reports_fts"
 COLUMNS = ("title_chars", "title_pairs", "body_chars", "body_pairs")
@@ -77,6 +77,6 @@ def match_expression(query: str) -> str:
 
 
 def reports_matching(parameter: str) -> str:
-    """SQL for the rowids of the reports whose title or text matches the MATCH expression
+    """SQL for the ids (`reports.id`) of the reports whose title or text matches the MATCH expression
     bound to :parameter (see match_expression)."""
     return f"select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :{parameter}"

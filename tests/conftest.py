@@ -123,7 +123,8 @@ def archive_copy(crawled_demo, tmp_path):
     from nianbao.archive import files_dir
 
     db = tmp_path / "archive.db"
-    shutil.copyfile(crawled_demo.db, db)
+    with sqlite3.connect(crawled_demo.db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)  # the WAL's committed pages included
     shutil.copytree(files_dir(crawled_demo.db), files_dir(db))
     return db
 

@@ -6,7 +6,7 @@ process with SIGKILL at a chosen point, as a power cut or the OOM killer would.
 Points (the Nth occurrence):
     listing:N    a listing page has just been received
     download:N   a report page or attachment has just been received
-    archive:N    inside a report's transaction: every row written, the commit not made
+    archive:N    inside a report's transaction: rows written, the commit not made
     store:N      inside a file's write to the store: its bytes synced, not yet renamed
     parse:TEXT   the parser's worker process dies reading the report whose URL holds TEXT
                  (the crawl itself lives on)
@@ -19,7 +19,7 @@ import signal
 
 from scrapy import signals
 
-from nianbao.archive import Archive
+from nianbao import archive as archive_module
 from nianbao.assemble import build_report
 from nianbao.parsing import ParsePool
 
@@ -44,13 +44,16 @@ class KillAt:
         if point in ("listing", "download"):
             crawler.signals.connect(self.received, signal=signals.response_received)
         elif point == "archive":
-            index = Archive._index_for_search  # the last write of a report's transaction
+            # called inside a report's transaction, once its cells, checks and sections
+            # are written and before its figures and search row
+            figures_row = archive_module.figures_row
 
-            def index_then_die(archive, record):
-                index(archive, record)
+            def figures_then_die(*args):
+                row = figures_row(*args)
                 self.tick()
+                return row
 
-            Archive._index_for_search = index_then_die
+            archive_module.figures_row = figures_then_die
         elif point == "store":
             sync = os.fsync  # ContentStore.put syncs the temporary file before renaming it
 

@@ -131,9 +131,9 @@ def test_reparse_rebuilds_the_same_tables_without_crawling(archive_copy):
     from nianbao.reparse import reparse
 
     before = rows(archive_copy, "select * from cells order by report_url, tbl, row, col")
-    with sqlite3.connect(archive_copy) as connection:
-        connection.execute("delete from cells")
-        connection.execute("delete from checks")
+    with sqlite3.connect(archive_copy) as connection:  # cells and checks are views over these
+        connection.execute("delete from report_cells")
+        connection.execute("delete from report_checks")
     counts = reparse(archive_copy, log=lambda line: None)
     assert counts == {"reparsed": 11, "skipped": 0, "missing_files": 0, "failed": 0}
     assert rows(archive_copy, "select * from cells order by report_url, tbl, row, col") == before

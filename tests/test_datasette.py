@@ -66,7 +66,7 @@ def test_reports_table_has_its_chinese_title(get):
 
 
 def test_every_table_is_described(demo_archive):
-    from nianbao.archive import SCHEMA
+    from nianbao.schema import SCHEMA
     from nianbao.publish import metadata_for
 
     tables = metadata_for(demo_archive)["databases"]["archive"]["tables"]

@@ -60,7 +60,7 @@ def assert_whole(db, portal=None):
     derived rows; nothing points at a missing report, file or row; no run is left
     `running`; every stored file is whole. With `portal`: every report it lists is there."""
     assert query(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
-    reports = {r["url"]: r for r in query(db, "select rowid, * from reports")}
+    reports = {r["url"]: r for r in query(db, "select * from reports")}
     if portal is not None:
         assert set(reports) == {portal.url(r["path"]) for r in portal.reports[:portal.listed]}
     for url, report in reports.items():
@@ -71,14 +71,17 @@ def assert_whole(db, portal=None):
             for table in ("checks", "sections"):
                 assert query(db, f"select count(*) n from {table} where report_url = ?", [url])[0]["n"], (table, url)
         assert len(query(db, "select 1 from figures where [年报] = ?", [url])) == 1, url
-        assert len(query(db, "select 1 from reports_fts where rowid = ?", [report["rowid"]])) == 1, url
+        assert len(query(db, "select 1 from reports_fts where rowid = ?", [report["id"]])) == 1, url
     for table, column in (("cells", "report_url"), ("checks", "report_url"), ("sections", "report_url"),
                           ("documents", "report_url"), ("figures", "[年报]")):
         orphans = query(db, f"select count(*) n from {table} where {column} not in (select url from reports)")
         assert orphans[0]["n"] == 0, table
     assert query(db, "select count(*) n from reports_fts")[0]["n"] == len(reports)
     assert query(db, "select count(*) n from reports_fts where rowid not in "
-                     "(select rowid from reports)")[0]["n"] == 0
+                     "(select id from reports)")[0]["n"] == 0
+    for table in ("report_cells", "report_checks", "report_sections"):
+        assert query(db, f"select count(*) n from {table} where report_id not in "
+                         "(select id from reports)")[0]["n"] == 0, table
     assert query(db, "select count(*) n from document_versions where url not in "
                      "(select url from documents)")[0]["n"] == 0
     assert query(db, "select id from crawl_runs where status = 'running'") == []
@@ -128,10 +131,15 @@ def test_a_half_written_report_from_an_older_version_is_repaired(portal, tmp_pat
     connection = sqlite3.connect(db)
     with connection:  # what an older version's interrupted write left
         connection.execute("delete from figures where [年报] = ?", [damaged])
-        connection.execute("delete from cells where rowid in (select rowid from cells "
-                           "where report_url = ? limit 100)", [damaged])
-        connection.execute("delete from reports_fts where rowid = (select rowid from reports "
-                           "where url = ?)", [unindexed])
+        damaged_id = connection.execute("select id from reports where url = ?", [damaged]).fetchone()[0]
+        connection.execute("delete from report_cells where report_id = ? and cell in (select cell "
+                           "from report_cells where report_id = ? limit 100)", [damaged_id, damaged_id])
+        title, text, report_id = connection.execute("select title, text, id from reports where url = ?",
+                                                    [unindexed]).fetchone()
+        from nianbao.search import index_row
+        connection.execute("insert into reports_fts (reports_fts, rowid, title_chars, title_pairs, "
+                           "body_chars, body_pairs) values ('delete', ?, ?, ?, ?, ?)",
+                           [report_id, *index_row(title, text).values()])
     connection.close()
     from nianbao.publish import incomplete_reports
 
@@ -314,15 +322,15 @@ def test_a_failure_inside_a_report_write_is_rolled_back_and_recorded(portal, tmp
     from nianbao.reparse import reparse
 
     calls = {"n": 0}
-    index = archive_module.Archive._index_for_search
+    figures_row = archive_module.figures_row
 
-    def fail_on_the_third(self, record):
+    def fail_on_the_third(*args):  # inside the report's transaction
         calls["n"] += 1
         if calls["n"] == 3:
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
-        index(self, record)
+        return figures_row(*args)
 
-    monkeypatch.setattr(archive_module.Archive, "_index_for_search", fail_on_the_third)
+    monkeypatch.setattr(archive_module, "figures_row", fail_on_the_third)
     counts = reparse(db, log=lambda line: None)
     assert counts["failed"] == 1 and counts["reparsed"] == 11
     assert query(db, "select count(*) n from cells") == before

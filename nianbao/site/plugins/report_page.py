@@ -46,7 +46,7 @@ async def report_page(datasette, database: str, url: str) -> dict | None:
     failed = {(check["tbl"], row, column) for check in checks
               for row, column in json.loads(check["cells"] or "[]")}
     sections = [dict(s) for s in await db.execute(
-        "select number, title from sections where report_url = ? order by rowid", [url])]
+        "select number, title from sections where report_url = ? order by position", [url])]
     return {"report": report, "documents": documents, "failed_checks": checks,
             "layouts": _layout(report, cells, failed), "sections": sections,
             "warnings": json.loads(report.get("warnings") or "[]")}

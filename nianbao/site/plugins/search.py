@@ -59,7 +59,7 @@ def filters_from_request(request, database, table, datasette):
         if not search:
             return FilterArguments([], extra_context=context)
         return FilterArguments(
-            [f"rowid in ({reports_matching('nianbao_search')})"],
+            [f"id in ({reports_matching('nianbao_search')})"],
             {"nianbao_search": match_expression(search)}, [f'全文包含 "{search}"'], context)
 
     return inner

@@ -1,0 +1,252 @@
+"""The archive's schema, defined here and nowhere else: its tables, the views readers
+query, the full-text index, and how an archive made by an older version is brought up
+to date.
+
+What readers see keeps the names and columns the README gives (`reports`, `documents`,
+`document_versions`, `cells`, `checks`, `sections`, `figures`, `crawl_runs`, `errors`).
+Where the storage is compact, the name is a view:
+
+    cells     over report_cells (report id, cell id, value) and cell_keys (tbl, row, col)
+    checks    over report_checks (keyed by report id)
+    sections  over report_sections (where a section sits in the report's text)
+
+so that a report's two hundred figures do not each repeat its URL, and the full-text
+index (`reports_fts`, keyed by `reports.id`) keeps its terms without storing them twice.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from .figures import HEADLINE
+from .search import COLUMNS, FTS_TABLE, index_row
+
+_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+
+# table -> columns (name: type), primary key, foreign keys, indexes, unique indexes,
+# without_rowid. Column order is the order Datasette shows.
+SCHEMA: dict[str, dict] = {
+    "reports": {
+        "columns": {
+            "url": str, "title": str, "year": int, "template": str, "status": str,
+            "publisher": str, "published": str, "index_no": str, "topic": str, "doc_no": str,
+            "province": str, "city": str, "county": str, "source": str,
+            "checks_ok": int, "checks_failed": int, "warnings": str,
+            "report_document": str, "listing_url": str,
+            "first_seen": str, "last_seen": str,
+            # the page answered 404/410 or "page not found" since this time (null: served)
+            "gone_since": str,
+            # `cells` rows written with the report: a report is complete when they are there
+            "cell_count": int,
+            "content_hash": str, "parser_version": str, "listing_hints": str, "text": str,
+            # a stable number for the report, given when it is first archived: the key of
+            # its cells, checks, sections and search row
+            "id": int,
+        },
+        "pk": "url",
+        "unique": [["id"]],
+        "indexes": [["year"], ["publisher"], ["province", "city", "county"]],
+    },
+    "documents": {
+        "columns": {
+            "url": str, "report_url": str, "kind": str, "filename": str, "content_type": str,
+            # the bytes kept (the last version fetched fine), when they were fetched, and
+            # the server's validators for them (sent back as If-None-Match and
+            # If-Modified-Since: an unchanged file then answers 304, with no body)
+            "sha256": str, "size": int, "fetched_at": str, "etag": str, "last_modified": str,
+            # the last attempt: when, its HTTP status, and why it failed (null: it did not)
+            "checked_at": str, "http_status": int, "fetch_error": str,
+            "first_seen": str, "parse_error": str,
+        },
+        "pk": "url",
+        "foreign_keys": [("report_url", "reports", "url")],
+        "indexes": [["report_url"], ["sha256"]],
+    },
+    "document_versions": {
+        "columns": {"url": str, "sha256": str, "size": int, "content_type": str,
+                    "first_seen": str, "last_seen": str},
+        "pk": ("url", "sha256"),
+        "foreign_keys": [("url", "documents", "url")],
+    },
+    # a table cell of the template, numbered: (applications, 三.三.1, 总计) -> 17
+    "cell_keys": {
+        "columns": {"id": int, "tbl": str, "row": str, "col": str},
+        "pk": "id",
+        "unique": [["tbl", "row", "col"]],
+    },
+    "report_cells": {
+        # INTEGER affinity keeps 0 as 0 and 7730.28 as a real
+        "columns": {"report_id": int, "cell": int, "value": int},
+        "pk": ("report_id", "cell"),
+        "without_rowid": True,
+        "foreign_keys": [("report_id", "reports", "id"), ("cell", "cell_keys", "id")],
+        "indexes": [["cell"]],
+    },
+    "report_checks": {
+        # `cells`: the cells the check counts, as a JSON list of cell_keys ids
+        "columns": {"report_id": int, "rule": str, "tbl": str, "scope": str, "ok": int,
+                    "detail": str, "cells": str},
+        "pk": ("report_id", "rule", "scope"),
+        "without_rowid": True,
+        "foreign_keys": [("report_id", "reports", "id")],
+        # the checks that fail, few among many: the only ones looked up by `ok`
+        "partial_indexes": [(["ok"], "ok = 0")],
+    },
+    "report_sections": {
+        # the section's text is the report's text from `start`, `length` characters long;
+        # `text` holds it only where it is not found there as such
+        "columns": {"report_id": int, "position": int, "number": str, "title": str,
+                    "start": int, "length": int, "text": str},
+        "pk": ("report_id", "position"),
+        "without_rowid": True,
+        "foreign_keys": [("report_id", "reports", "id")],
+    },
+    # one row per report, its headline figures as columns (nianbao/figures.py), Chinese
+    # names: the table journalists facet, sort and export
+    "figures": {
+        "columns": {
+            "年报": str, "标题": str, "年度": int, "模板": str, "发布机构": str, "发布时间": str,
+            "省": str, "市": str, "县": str,
+            **{name: int for name in HEADLINE},
+            "勾稽关系成立": int, "不成立条数": int,
+        },
+        "pk": "年报",
+        "foreign_keys": [("年报", "reports", "url")],
+        "indexes": [["年度"], ["发布机构"], ["省", "市", "县"]],
+    },
+    "crawl_runs": {
+        "columns": {
+            "id": int, "started": str, "finished": str, "status": str, "listings": int,
+            "reports_new": int, "reports_changed": int, "reports_unchanged": int,
+            # files fetched, and of them those the server said were not modified (304)
+            "documents": int, "documents_not_modified": int, "errors": int, "arguments": str,
+            # registry entries or listings that failed as a whole: unreachable, blocked,
+            # an empty listing (JSON list of "name: reason")
+            "sources_failed": str,
+        },
+        "pk": "id",
+    },
+    "errors": {
+        "columns": {"id": int, "run_id": int, "url": str, "stage": str, "message": str,
+                    "time": str},
+        "pk": "id",
+        "foreign_keys": [("run_id", "crawl_runs", "id")],
+        "indexes": [["run_id"], ["stage"]],
+    },
+}
+
+# what readers query under the names the README gives, over the compact tables
+VIEWS: dict[str, str] = {
+    "cells": """select r.url as report_url, k.tbl, k.row, k.col, c.value
+        from report_cells c join reports r on r.id = c.report_id join cell_keys k on k.id = c.cell""",
+    "checks": """select r.url as report_url, c.rule, c.tbl, c.scope, c.ok, c.detail,
+          (select json_group_array(json_array(row, col)) from (select k.row, k.col
+             from json_each(c.cells) j join cell_keys k on k.id = j.value order by j.key)) as cells
+        from report_checks c join reports r on r.id = c.report_id""",
+    "sections": """select r.url as report_url, s.number, s.title,
+          coalesce(s.text, substr(r.text, s.start + 1, s.length)) as text, s.position
+        from report_sections s join reports r on r.id = s.report_id""",
+}
+# the storage behind each view, for a reader who wants it (and for hiding it on the site)
+STORAGE = {"cells": ("report_cells", "cell_keys"), "checks": ("report_checks",),
+           "sections": ("report_sections",)}
+
+# the search index: no stored content (`content=''`), rows keyed by reports.id; a row is
+# replaced with the 'delete' command and the terms it was indexed with (nianbao/archive.py)
+FTS_SQL = (f"create virtual table [{FTS_TABLE}] using fts5({', '.join(COLUMNS)}, content='', "
+           "tokenize = 'unicode61 remove_diacritics 0')")
+
+
+def create_table_sql(name: str, spec: dict) -> str:
+    """CREATE TABLE for one entry of SCHEMA (the only place a table's DDL is written)."""
+    pk = spec["pk"] if isinstance(spec["pk"], tuple) else (spec["pk"],)
+    lines = []
+    for column, kind in spec["columns"].items():
+        integer_key = pk == (column,) and kind is int
+        lines.append(f"[{column}] {_TYPES[kind]}{' PRIMARY KEY' if integer_key else ''}")
+    if not (len(pk) == 1 and spec["columns"][pk[0]] is int):
+        lines.append(f"PRIMARY KEY ({', '.join(f'[{c}]' for c in pk)})")
+    for column, other, other_column in spec.get("foreign_keys", []):
+        lines.append(f"FOREIGN KEY ([{column}]) REFERENCES [{other}]([{other_column}])")
+    return (f"CREATE TABLE [{name}] (\n   " + ",\n   ".join(lines) + "\n)"
+            + (" WITHOUT ROWID" if spec.get("without_rowid") else ""))
+
+
+def _kind_of(db: sqlite_utils.Database, name: str) -> str | None:
+    row = db.execute("select type from sqlite_master where name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create or bring up to date every table, view and the search index, moving an older
+    archive's data into the compact tables. One transaction."""
+    with db.atomic():
+        for name, spec in SCHEMA.items():
+            if _kind_of(db, name) is None:
+                db.execute(create_table_sql(name, spec))
+            else:
+                present = {row[1] for row in db.execute(f"pragma table_info([{name}])")}
+                for column, kind in spec["columns"].items():
+                    if column not in present:
+                        db.execute(f"alter table [{name}] add column [{column}] {_TYPES[kind]}")
+            for columns in spec.get("indexes", []):
+                db.execute(f"create index if not exists [idx_{name}_{'_'.join(columns)}] "
+                           f"on [{name}] ({', '.join(f'[{c}]' for c in columns)})")
+            for columns, where in spec.get("partial_indexes", []):
+                db.execute(f"create index if not exists [partial_{name}_{'_'.join(columns)}] "
+                           f"on [{name}] ({', '.join(f'[{c}]' for c in columns)}) where {where}")
+        # reports archived before ids existed: their rowid becomes their lasting id
+        db.execute("update reports set id = rowid where id is null")
+        for name, spec in SCHEMA.items():
+            for columns in spec.get("unique", []):
+                db.execute(f"create unique index if not exists [unique_{name}_{'_'.join(columns)}] "
+                           f"on [{name}] ({', '.join(f'[{c}]' for c in columns)})")
+        for view in VIEWS:
+            if _kind_of(db, view) == "table":
+                _move_into_storage(db, view)
+            db.execute(f"drop view if exists [{view}]")
+            db.execute(f"create view [{view}] as {VIEWS[view]}")
+        fts = db.execute("select sql from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
+        if fts is None or "content=''" not in fts[0]:
+            if fts is not None:  # an older version's index, holding its terms twice
+                db.execute(f"drop table [{FTS_TABLE}]")
+            db.execute(FTS_SQL)
+            reindex(db)
+
+
+def _move_into_storage(db: sqlite_utils.Database, name: str) -> None:
+    """An older archive's `cells`, `checks` or `sections` table, moved into the compact
+    storage behind the view of the same name."""
+    if name == "cells":
+        db.execute("insert or ignore into cell_keys (tbl, row, col) "
+                   "select distinct tbl, row, col from cells")
+        db.execute("""insert or replace into report_cells (report_id, cell, value)
+            select r.id, k.id, c.value from cells c join reports r on r.url = c.report_url
+            join cell_keys k on k.tbl = c.tbl and k.row = c.row and k.col = c.col""")
+    elif name == "checks":
+        # the cells a check counts, [row, column] labels, become cell numbers
+        db.execute("""insert or ignore into cell_keys (tbl, row, col)
+            select distinct c.tbl, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')
+            from checks c, json_each(c.cells) j""")
+        db.execute("""insert or replace into report_checks
+            select r.id, c.rule, c.tbl, c.scope, c.ok, c.detail,
+              (select json_group_array(id) from (select k.id from json_each(c.cells) j
+                 join cell_keys k on k.tbl = c.tbl and k.row = json_extract(j.value, '$[0]')
+                   and k.col = json_extract(j.value, '$[1]') order by j.key))
+            from checks c join reports r on r.url = c.report_url""")
+    else:
+        db.execute("""insert or replace into report_sections
+            select r.id, row_number() over (partition by s.report_url order by s.rowid) - 1,
+              s.number, s.title, nullif(instr(r.text, s.text), 0) - 1, length(s.text),
+              case when instr(r.text, s.text) > 0 then null else s.text end
+            from sections s join reports r on r.url = s.report_url""")
+    db.execute(f"drop table [{name}]")
+
+
+def reindex(db: sqlite_utils.Database) -> None:
+    """Index every report's title and text afresh (after the index was made anew)."""
+    db.execute(f"insert into [{FTS_TABLE}] ([{FTS_TABLE}]) values ('delete-all')")
+    insert = (f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) "
+              f"values (?, {', '.join('?' * len(COLUMNS))})")
+    for report_id, title, text in db.execute("select id, title, text from reports").fetchall():
+        db.execute(insert, [report_id, *index_row(title, text).values()])
