@@ -18,17 +18,37 @@ handler, which record it in `errors` with its stage.
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 
-from nianbao.archive import ContentStore, StoredDocuments, files_dir
+from nianbao.archive import StoredDocuments, files_dir
+from nianbao.store import open_store
 
 from .links import same_site
 from .pages import blocked_reason, decoded, is_soft_404
 
 SCOPE = "nianbao_scope"
+
+
+def files_location(settings) -> str:
+    """Where the crawl keeps files: FILES_STORE (a folder made absolute, or a URI), else
+    beside the archive."""
+    location = settings.get("FILES_STORE")
+    if not location:
+        return str(files_dir(settings.get("ARCHIVE_DB")).resolve())
+    return location if "://" in location else str(Path(location).resolve())
+
+
+def store_options(settings) -> dict:
+    """botocore's client options from Scrapy's AWS_* settings (for an s3:// FILES_STORE)."""
+    return {"aws_access_key_id": settings.get("AWS_ACCESS_KEY_ID"),
+            "aws_secret_access_key": settings.get("AWS_SECRET_ACCESS_KEY"),
+            "aws_session_token": settings.get("AWS_SESSION_TOKEN"),
+            "endpoint_url": settings.get("AWS_ENDPOINT_URL"),
+            "region_name": settings.get("AWS_REGION_NAME")}
 
 
 def scope(listing_url: str, file_hosts=()) -> dict:
@@ -120,13 +140,15 @@ class ConditionalGetMiddleware:
     without a body, a hash or a parse. Where the stored file has no validator, the request
     is a plain one and the bytes decide, as before."""
 
-    def __init__(self, db_path):
+    def __init__(self, db_path, files: str, options: dict | None = None):
         self.stored = StoredDocuments(db_path)
-        self.store = ContentStore(files_dir(db_path))
+        self.files, self.options = files, options or {}
+        self.store = None  # opened at the first 304
 
     @classmethod
     def from_crawler(cls, crawler):
-        middleware = cls(crawler.settings.get("ARCHIVE_DB"))
+        settings = crawler.settings
+        middleware = cls(settings.get("ARCHIVE_DB"), files_location(settings), store_options(settings))
         crawler.signals.connect(middleware.stored.close, signal=signals.spider_closed)
         return middleware
 
@@ -158,5 +180,6 @@ class ConditionalGetMiddleware:
             return response
         # the page as stored, for its links: the spider cannot tell it from a 200
         headers = {"Content-Type": stored["content_type"]} if stored["content_type"] else {}
+        self.store = self.store or open_store(self.files, **self.options)
         return response.replace(status=200, body=self.store.read(stored["sha256"]), headers=headers,
                                 flags=[*response.flags, "not_modified"])

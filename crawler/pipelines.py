@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
                              content_path, files_dir, now, sha256)
@@ -28,7 +29,7 @@ from nianbao.parsing import ParsePool, WorkerDied
 from parsers.formats import by_media_type, by_suffix
 
 from .items import CrawlError, ReportPage
-from .middlewares import NOT_MODIFIED, SCOPE, STORED, Refused
+from .middlewares import NOT_MODIFIED, SCOPE, STORED, Refused, files_location, store_options
 from .pages import header
 
 logger = logging.getLogger(__name__)
@@ -106,8 +107,9 @@ class ReportFilesPipeline(FilesPipeline):
         media_log = logging.getLogger("scrapy.pipelines.media")
         if not any(isinstance(f, _WithoutAttachmentTracebacks) for f in media_log.filters):
             media_log.addFilter(_WithoutAttachmentTracebacks())
-        # the bytes always live beside the archive, where `reparse` and Datasette find them
-        return cls(str(files_dir(settings.get("ARCHIVE_DB")).resolve()), crawler=crawler)
+        # FILES_STORE as every Scrapy user sets it (a folder, s3://…); by default beside the
+        # archive. The archive records it for `reparse`, `serve` and `backup`.
+        return cls(files_location(settings), crawler=crawler)
 
     def get_media_requests(self, item, info):
         if not isinstance(item, ReportPage):
@@ -171,8 +173,10 @@ class ReportFilesPipeline(FilesPipeline):
     async def process_item(self, item):
         if isinstance(item, ReportPage) and not item.stored:
             # the page's own bytes go into the same store, through the same storage
-            self.store.persist_file(content_path(sha256(item.body)), BytesIO(item.body),
-                                    self.spiderinfo)
+            stored = self.store.persist_file(content_path(sha256(item.body)), BytesIO(item.body),
+                                             self.spiderinfo)
+            if stored is not None:  # a remote store answers with a Deferred
+                await maybe_deferred_to_future(stored)
         return await super().process_item(item)
 
 
@@ -217,7 +221,10 @@ class ArchivePipeline:
     def open_spider(self):
         spider = self.crawler.spider
         try:
-            self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"), "crawl")
+            settings = self.crawler.settings
+            self.archive = Archive(settings.get("ARCHIVE_DB"), "crawl",
+                                   files_store=settings.get("FILES_STORE") and files_location(settings),
+                                   store_options=store_options(settings))
         except ArchiveBusy as busy:
             logger.error("%s; this crawl stops without fetching anything", busy)
             raise CloseSpider("archive_busy") from None

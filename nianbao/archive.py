@@ -22,11 +22,9 @@ What the archive guarantees (README, "Operating it"):
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +35,7 @@ from parsers.formats import FORMATS
 
 from .figures import body_of, headline
 from .schema import ensure_schema
+from .store import ContentStore, content_path, files_dir, sha256, store_for  # noqa: F401 (the archive's API)
 from .search import COLUMNS, FTS_TABLE, index_row
 
 DEFAULT_DB = "archive.db"
@@ -64,69 +63,6 @@ def figures_row(report: dict, cells: list) -> dict:
 
 def now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-def files_dir(db_path: str | Path) -> Path:
-    """Where the bytes of an archive live: `archive.db` -> `archive-files/`."""
-    path = Path(db_path)
-    return path.with_name(f"{path.stem}-files")
-
-
-def sha256(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-def content_path(digest: str) -> str:
-    """A file's place in the store, relative to its root."""
-    return f"{digest[:2]}/{digest}"
-
-
-class ContentStore:
-    """The content-addressed bytes: `root/ab/ab12…`, each file named by its sha256."""
-
-    # files being written; emptied by the next writer (what a crash left is never read)
-    INCOMING = ".incoming"
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-
-    def path(self, digest: str) -> Path:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(f"not a sha256 digest: {digest!r}")
-        return self.root / content_path(digest)
-
-    def read(self, digest: str) -> bytes:
-        return self.path(digest).read_bytes()
-
-    def put(self, body: bytes) -> str:
-        """Store `body` and return its digest. A file already stored is not written again;
-        a new one is written under a temporary name, synced, and renamed into place, so
-        that a reader (or a crash) never meets half a file."""
-        digest = sha256(body)
-        target = self.path(digest)
-        if target.exists():
-            return digest
-        incoming = self.root / self.INCOMING
-        incoming.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=incoming)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(body)
-                file.flush()
-                os.fsync(file.fileno())
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return digest
-
-    def clear_incoming(self) -> None:
-        """Remove what an interrupted writer left half-written (only the lock holder may)."""
-        incoming = self.root / self.INCOMING
-        if incoming.is_dir():
-            for leftover in incoming.iterdir():
-                leftover.unlink(missing_ok=True)
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:
@@ -181,13 +117,18 @@ def backup(db_path: str | Path, destination: str | Path) -> dict:
         copy.close()
         source.close()
     os.replace(partial, target)
-    stored, kept = ContentStore(files_dir(source_path)), ContentStore(files_dir(target))
+    stored, kept = store_for(source_path), ContentStore(files_dir(target))
     counts = {"files_copied": 0, "files_present": 0}
-    for path in sorted(stored.root.glob("??/*")):
-        if kept.path(path.name).exists():
+    if not isinstance(stored, ContentStore):  # a bucket keeps its own copies (versioning)
+        counts["files_elsewhere"] = stored.uri
+        return counts
+    with sqlite3.connect(target) as copy:  # the copy's files are beside it
+        copy.execute("delete from archive_info where name = 'files_store'")
+    for digest in stored.digests():
+        if kept.exists(digest):
             counts["files_present"] += 1
         else:
-            kept.put(path.read_bytes())
+            kept.put(stored.read(digest))
             counts["files_copied"] += 1
     return counts
 
@@ -340,7 +281,8 @@ class Archive:
     Every write of a report is one transaction. Open it with `with Archive(path) as
     archive:` or call `close()`: the writer lock is held until then."""
 
-    def __init__(self, path: str | Path, activity: str = "writer"):
+    def __init__(self, path: str | Path, activity: str = "writer", files_store: str | None = None,
+                 store_options: dict | None = None):
         self.path = Path(path)
         self.lock = WriterLock(self.path)
         self.lock.acquire(f"{activity} since {now()}")
@@ -348,7 +290,11 @@ class Archive:
         self._cell_keys: dict = {}
         try:
             self.db = open_archive(self.path)
-            self.store = ContentStore(files_dir(self.path))
+            if files_store:  # a crawl given FILES_STORE: the archive remembers where
+                with self.db.atomic():
+                    self._upsert("archive_info", {"name": "files_store", "value": str(files_store)},
+                                 ("name",))
+            self.store = store_for(self.path, **(store_options or {}))
             self.store.clear_incoming()
             self.interrupted_runs = self._close_interrupted_runs()
         except BaseException:

@@ -309,6 +309,10 @@ def backup(db, destination):
 
     _require_archive(db)
     counts = copy(db, destination)
+    if "files_elsewhere" in counts:
+        click.echo(f"{db} copied to {Path(destination) / Path(db).name}; its files stay in "
+                   f"{counts['files_elsewhere']} (back the bucket up with its own versioning)")
+        return
     click.echo(f"{db} copied to {Path(destination) / Path(db).name}; stored files: "
                f"{counts['files_copied']} copied, {counts['files_present']} already there")
 

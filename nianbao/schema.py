@@ -114,6 +114,11 @@ SCHEMA: dict[str, dict] = {
         "foreign_keys": [("年报", "reports", "url")],
         "indexes": [["年度"], ["发布机构"], ["省", "市", "县"]],
     },
+    # facts about the archive itself: `files_store`, where its files are kept when not beside it
+    "archive_info": {
+        "columns": {"name": str, "value": str},
+        "pk": "name",
+    },
     "crawl_runs": {
         "columns": {
             "id": int, "started": str, "finished": str, "status": str, "listings": int,

@@ -5,6 +5,7 @@ and the exit codes cron sees. Every portal is served on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sqlite3
 import subprocess
@@ -452,3 +453,58 @@ def test_the_parse_pool_blames_only_the_report_that_kills_its_worker(monkeypatch
     assert isinstance(outcomes.pop("doomed"), WorkerDied)
     assert {name: record.fields["status"] for name, record in outcomes.items()} == {
         "one": "ok", "two": "ok", "three": "ok"}
+
+
+# --- where the files are kept -----------------------------------------------------------------
+
+
+def test_files_kept_where_files_store_says_are_read_back_by_reparse_the_site_and_backup(portal, tmp_path):
+    db, elsewhere = tmp_path / "archive.db", tmp_path / "elsewhere"
+    run = run_scrapy(db, [portal.listing], f"FILES_STORE={elsewhere}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert not files_dir(db).exists() or not any(files_dir(db).glob("??/*"))
+    digests = {r["sha256"] for r in query(db, "select sha256 from documents")}
+    assert {path.name for path in elsewhere.glob("??/*")} == digests
+    assert query(db, "select value from archive_info where name = 'files_store'") == [{"value": str(elsewhere)}]
+    from nianbao.reparse import reparse
+
+    assert reparse(db, workers=1, log=lambda line: None)["reparsed"] == 12
+    import asyncio
+
+    from nianbao.publish import datasette_app
+
+    digest = sorted(digests)[0]
+    answer = asyncio.run(datasette_app(db).client.get(f"/-/archive/{digest}"))
+    assert answer.status_code == 200 and hashlib.sha256(answer.content).hexdigest() == digest
+    from nianbao.archive import backup
+
+    counts = backup(db, tmp_path / "backup")
+    assert counts == {"files_copied": len(digests), "files_present": 0}
+    copy = tmp_path / "backup" / "archive.db"
+    assert {path.name for path in files_dir(copy).glob("??/*")} == digests  # beside the copy
+    assert query(copy, "select * from archive_info") == []
+    # a second crawl answers 304s from the bytes kept there
+    assert run_scrapy(db, [portal.listing], f"FILES_STORE={elsewhere}").returncode == 0
+    assert query(db, "select count(*) n from documents where http_status = 304") == \
+        query(db, "select count(*) n from documents")
+
+
+def test_an_s3_store_reads_and_writes_through_the_bucket():
+    from botocore.stub import Stubber
+
+    from nianbao.store import S3ContentStore, content_path, sha256
+
+    store = S3ContentStore("s3://archive/nianbao/", region_name="cn-north-1", aws_access_key_id="k",
+                           aws_secret_access_key="s")
+    body = b"%PDF-1.7 a report"
+    key = "nianbao/" + content_path(sha256(body))
+    with Stubber(store.client) as stub:
+        stub.add_client_error("head_object", "404", expected_params={"Bucket": "archive", "Key": key})
+        stub.add_response("put_object", {}, {"Bucket": "archive", "Key": key, "Body": body})
+        assert store.put(body) == sha256(body)
+        stub.add_response("head_object", {}, {"Bucket": "archive", "Key": key})  # stored already
+        assert store.put(body) == sha256(body)
+        stub.add_response("get_object", {"Body": io.BytesIO(body)},
+                          {"Bucket": "archive", "Key": key})
+        assert store.read(sha256(body)) == body
+        stub.assert_no_pending_responses()

@@ -4,15 +4,23 @@ scripts never run in the archive's origin."""
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote
 
 from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
-from nianbao.archive import MEDIA_TYPES, ContentStore, files_dir
+from nianbao.archive import MEDIA_TYPES
+from nianbao.store import ContentStore, store_for
 
 _INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
+
+
+@functools.lru_cache(maxsize=None)
+def _store(db_path: str):
+    """The archive's content store (where its crawls recorded it), opened once."""
+    return store_for(db_path)
 
 
 def _disposition(kind: str, name: str, digest: str, download: bool) -> str:
@@ -32,8 +40,8 @@ async def archived_copy(datasette, request):
             "select kind, content_type, filename, url from documents where sha256 = :d "
             "union all select null, content_type, null, url from document_versions where sha256 = :d "
             "limit 1", {"d": digest})).first()
-        path = ContentStore(files_dir(db.path)).path(digest)
-        if found and path.exists():
+        store = _store(db.path)
+        if found and store.exists(digest):
             kind = found["kind"] or "bin"
             content_type = MEDIA_TYPES[kind][0] if kind in MEDIA_TYPES else "application/octet-stream"
             charset = re.search(r"charset=([\w-]+)", found["content_type"] or "")
@@ -48,8 +56,9 @@ async def archived_copy(datasette, request):
                 "Referrer-Policy": "no-referrer",
                 "Cache-Control": "public, max-age=31536000, immutable",
             }
-            # streamed from the store: a large PDF is not read into memory
-            return AsgiFileDownload(path, content_type=content_type, headers=headers)
+            if isinstance(store, ContentStore):  # streamed: a large PDF is not read into memory
+                return AsgiFileDownload(store.path(digest), content_type=content_type, headers=headers)
+            return Response(store.read(digest), content_type=content_type, headers=headers)
     return Response.text("不在档案中 (not in the archive)", status=404)
 
 
