@@ -34,7 +34,12 @@ DOWNLOADER_MIDDLEWARES = {
     # report pages and attachments the archive holds asked for with their validators; a
     # 304 is handed on before AnswerMiddleware reads the answer
     "crawler.middlewares.ConditionalGetMiddleware": 70,
+    # with NIANBAO_WARC: every request and answer as the server sent it, next to the
+    # downloader (before decompression and redirects)
+    "crawler.warc.WarcMiddleware": 950,
 }
+# a folder to write each run's requests and answers into as WARC (off when unset)
+NIANBAO_WARC = None
 
 # --- Who we are ---------------------------------------------------------------------------
 # Name the project and a contact, so that a webmaster can reach whoever runs the crawl.

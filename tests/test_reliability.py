@@ -508,3 +508,41 @@ def test_an_s3_store_reads_and_writes_through_the_bucket():
                           {"Bucket": "archive", "Key": key})
         assert store.read(sha256(body)) == body
         stub.assert_no_pending_responses()
+
+
+def test_the_crawl_as_warc_beside_the_store_with_revisits_for_304s(tmp_path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.warc import warc_digest
+
+    portal = ArchivePortal(4).build()
+    server = portal.serve()
+    try:
+        db, warcs = tmp_path / "archive.db", tmp_path / "warc"
+        for _ in range(2):
+            assert run_scrapy(db, [portal.listing], f"NIANBAO_WARC={warcs}").returncode == 0
+        first, second = sorted(warcs.glob("*.warc.gz"))
+        store = ContentStore(files_dir(db))
+        documents = {r["url"]: r["sha256"] for r in query(db, "select url, sha256 from documents")}
+
+        def records(path):
+            with open(path, "rb") as stream:
+                return [(r.rec_type, r.rec_headers, r.content_stream().read()) for r in ArchiveIterator(stream)]
+
+        captured = records(first)
+        responses = {h.get_header("WARC-Target-URI"): (h, body) for kind, h, body in captured if kind == "response"}
+        assert set(documents) <= set(responses)  # every page and file, as served
+        for url, digest in documents.items():
+            headers, body = responses[url]
+            assert hashlib.sha256(body).hexdigest() == digest and store.read(digest) == body
+            assert headers.get_header("WARC-Payload-Digest") == warc_digest(digest)
+        assert sum(kind == "request" for kind, _, _ in captured) == \
+            sum(kind in ("response", "revisit") for kind, _, _ in captured)
+        # the unchanged crawl: a revisit for every 304, naming the bytes the store holds
+        revisits = {h.get_header("WARC-Target-URI"): h for kind, h, _ in records(second) if kind == "revisit"}
+        assert set(revisits) == set(documents)
+        for url, headers in revisits.items():
+            assert headers.get_header("WARC-Payload-Digest") == warc_digest(documents[url])
+            assert headers.get_header("WARC-Profile").endswith("revisit/server-not-modified")
+    finally:
+        server.shutdown()
