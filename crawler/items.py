@@ -35,6 +35,8 @@ class ReportPage:
     last_modified: str | None = None
     # the page answered 304: `body` is the archive's copy, `stored` what the archive holds
     stored: dict | None = None
+    # the sha256 of `body`, once the files pipeline has stored it
+    sha256: str | None = None
 
 
 @dataclass

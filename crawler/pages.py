@@ -63,8 +63,8 @@ def is_html(response: Response) -> bool:
 def blocked_reason(response: Response) -> str | None:
     """Why the answer is an anti-bot challenge or captcha, or None when it is not one."""
     voc = selectors()["blocked"]
-    head = response.body[:20000].decode("utf-8", "replace")
-    markers = [m for m in voc["markers"] if m.lower() in head.lower()]
+    head = response.body[:20000].decode("utf-8", "replace").lower()
+    markers = [m for m in voc["markers"] if m.lower() in head]
     # a challenge page is small and bare: a real page that mentions 验证码 has links
     bare = len(response.body) < 20000 and response.body.count(b"<a ") < 5
     if response.status in voc["statuses"] or (markers and bare):

@@ -20,7 +20,8 @@ from urllib.parse import unquote, urlparse
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import ensure_awaitable
+from twisted.internet.threads import deferToThread
 
 from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
                              content_path, files_dir, now, sha256)
@@ -86,10 +87,11 @@ def document_kind(url: str, content_type: str | None, filename: str | None = Non
 
 class ContentAddressedFilesStore(FSFilesStore):
     """The FilesPipeline's file system store, writing through `ContentStore.put`: each
-    file whole (temporary name, then rename), and never twice."""
+    file whole (temporary name, synced, renamed), never twice, and in a thread, so that
+    the reactor does not wait for the disk."""
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
-        ContentStore(self.basedir).put(buf.getvalue())
+        return deferToThread(ContentStore(self.basedir).put, buf.getvalue())
 
 
 class ReportFilesPipeline(FilesPipeline):
@@ -144,11 +146,18 @@ class ReportFilesPipeline(FilesPipeline):
                     "disposition_name": stored["filename"], "url_name": None}
         if response.status != 200:
             raise AttachmentError(f"HTTP {response.status}", response.status)
-        result = await super().media_downloaded(response, request, info, item=item)
+        if not response.body:
+            raise AttachmentError("an empty file")
+        # hashed once (Scrapy's own path would hash it three times, md5 among them)
+        digest = sha256(response.body)
+        await ensure_awaitable(self.store.persist_file(
+            content_path(digest), BytesIO(response.body), info))
+        self.inc_stats("downloaded")
         filename = disposition_filename(response.headers.get("Content-Disposition"))
         content_type = header(response, "Content-Type")
-        result.update(
-            url=request.url, final_url=response.url, sha256=sha256(response.body),
+        result = dict(
+            path=content_path(digest), checksum=digest, status="downloaded",
+            url=request.url, final_url=response.url, sha256=digest,
             size=len(response.body), content_type=content_type, http_status=response.status,
             disposition_name=filename,
             url_name=PurePosixPath(unquote(urlparse(response.url).path)).name or None,
@@ -173,10 +182,9 @@ class ReportFilesPipeline(FilesPipeline):
     async def process_item(self, item):
         if isinstance(item, ReportPage) and not item.stored:
             # the page's own bytes go into the same store, through the same storage
-            stored = self.store.persist_file(content_path(sha256(item.body)), BytesIO(item.body),
-                                             self.spiderinfo)
-            if stored is not None:  # a remote store answers with a Deferred
-                await maybe_deferred_to_future(stored)
+            item.sha256 = sha256(item.body)
+            await ensure_awaitable(self.store.persist_file(
+                content_path(item.sha256), BytesIO(item.body), self.spiderinfo))
         return await super().process_item(item)
 
 
@@ -277,7 +285,7 @@ class ArchivePipeline:
         for failure in item.file_errors:
             self.error(failure["url"], failure["stage"], failure["message"])
             failures[failure["url"]] = failure
-        page = item.stored or {"sha256": sha256(item.body), "size": len(item.body),
+        page = item.stored or {"sha256": item.sha256 or sha256(item.body), "size": len(item.body),
                                "fetched_at": item.fetched_at, "etag": item.etag,
                                "last_modified": item.last_modified}
         fetched = [DocumentRecord(

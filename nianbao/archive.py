@@ -273,6 +273,8 @@ class ReportRecord:
     sections: list[dict] = field(default_factory=list)
     # the files it was made of, each with what its parse found (kind, parse error)
     documents: list[DocumentRecord] = field(default_factory=list)
+    # its row of the search index (nianbao/search.py), made where it was parsed
+    search: dict | None = None
 
 
 class Archive:
@@ -382,7 +384,12 @@ class Archive:
                    "id": report_id}
             if seen:
                 row["gone_since"] = None
-            if existing:
+            title, text = record.fields.get("title"), record.fields.get("text")
+            # the search row changes only with the title or the text (a re-parse mostly
+            # gives them again as they were)
+            indexed = existing is not None and (existing["title"], existing["text"]) == (title, text) \
+                and self._one(f"select 1 from [{FTS_TABLE}] where rowid = ?", report_id)
+            if existing and not indexed:
                 self._unindex(report_id, existing["title"], existing["text"])
             self._upsert("reports", row, ("url",), keep=("id",))
             for table in ("report_cells", "report_checks", "report_sections"):
@@ -402,9 +409,10 @@ class Archive:
                 [(report_id, position, *_section_place(section, record.fields.get("text") or ""))
                  for position, section in enumerate(record.sections)])
             self._upsert("figures", figures_row(row, record.cells), ("年报",))
-            self._execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) values "
-                          f"(?, {', '.join('?' * len(COLUMNS))})", report_id,
-                          *index_row(record.fields.get("title"), record.fields.get("text")).values())
+            if not indexed:
+                self._execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) values "
+                              f"(?, {', '.join('?' * len(COLUMNS))})", report_id,
+                              *(record.search or index_row(title, text)).values())
 
     def save_unchanged(self, url: str, documents: list[DocumentRecord], fields: dict) -> None:
         """A report seen again with the same files: its documents' fetch facts, its

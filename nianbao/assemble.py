@@ -22,6 +22,7 @@ import parsers
 from parsers.formats import BY_KIND
 
 from .archive import DocumentRecord, ReportRecord
+from .search import index_row
 
 # report columns filled from metadata keys
 _METADATA_FIELDS = {"publisher": "发布机构", "published": "发布时间", "index_no": "索引号",
@@ -138,7 +139,7 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
                    "detail": c["detail"],
                    "cells": json.dumps(c.get("cells", []), ensure_ascii=False)} for c in checks]
     return ReportRecord(url, fields, cells, check_rows, (best or {}).get("sections", []),
-                        [doc for doc, _ in parsed])
+                        [doc for doc, _ in parsed], index_row(fields["title"], fields["text"]))
 
 
 def build_report(url: str, files: list[tuple[DocumentRecord, bytes]], **context) -> ReportRecord:

@@ -173,6 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="leave the portal and the archive in this folder")
+    parser.add_argument("--runs", default="bare,first,again,reparse",
+                        help="which runs (comma-separated; default all): bare, first, again, reparse")
     options = parser.parse_args()
     work = Path(options.keep or tempfile.mkdtemp(prefix="nianbao-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -192,14 +194,19 @@ def main() -> None:
     try:
         bare_file = work / "bare.py"
         bare_file.write_text(f"LISTING = {listing!r}\nPAGES = {pages}\n" + BARE_SPIDER)
-        runs = {"bare": measured([python, "-m", "scrapy", "runspider", str(bare_file), *settings], work)}
+        chosen = options.runs.split(",")
+        runs = {}
+        if "bare" in chosen:
+            runs["bare"] = measured([python, "-m", "scrapy", "runspider", str(bare_file), *settings], work)
         crawl = [python, "-m", "scrapy", "crawl", "annual_reports", "-a", f"urls={listing}",
                  "-s", f"ARCHIVE_DB={archive}", *settings]
-        runs["first"] = measured(crawl, ROOT)
-        runs["again"] = measured(crawl, ROOT)
-        nianbao = [python, "-m", "nianbao.cli", "reparse", "--db", str(archive)]
-        runs["reparse_1"] = measured([*nianbao, "--workers", "1"], ROOT)
-        runs["reparse"] = measured(nianbao, ROOT)
+        for name in ("first", "again"):
+            if name in chosen:
+                runs[name] = measured(crawl, ROOT)
+        if "reparse" in chosen:
+            nianbao = [python, "-m", "nianbao.cli", "reparse", "--db", str(archive)]
+            runs["reparse_1"] = measured([*nianbao, "--workers", "1"], ROOT)
+            runs["reparse"] = measured(nianbao, ROOT)
     finally:
         server.terminate()
         server.wait()
@@ -209,15 +216,22 @@ def main() -> None:
     print(f"{'run':<10} {'wall s':>8} {'cpu s':>8} {'MB down':>9} {'peak RSS MB':>12}")
     for name, run in runs.items():
         print(f"{name:<10} {run['wall']:>8.1f} {run['cpu']:>8.1f} {run['bytes'] / 1e6:>9.1f} {run['rss_mb']:>12.0f}")
-    first, bare, again = runs["first"], runs["bare"], runs["again"]
-    print(f"""
-first crawl / bare spider, wall          {first['wall'] / bare['wall']:.2f}×
-first crawl / bare spider, CPU           {first['cpu'] / bare['cpu']:.2f}×
-unchanged re-crawl / first crawl, wall   {again['wall'] / first['wall']:.3f}
-unchanged re-crawl / first, bytes        {again['bytes'] / max(first['bytes'], 1):.4f}
-peak RSS of the first crawl              {first['rss_mb']:.0f} MB
-reparse, one worker / one per core       {runs['reparse_1']['wall'] / runs['reparse']['wall']:.2f}×
-archive.db per report                    {db_bytes / options.reports / 1024:.1f} KB (files: {files_bytes / options.reports / 1024:.1f} KB)""")
+    print()
+    ratios = [
+        ("first crawl / bare spider, wall", "first", "bare", lambda a, b: f"{a['wall'] / b['wall']:.2f}×"),
+        ("first crawl / bare spider, CPU", "first", "bare", lambda a, b: f"{a['cpu'] / b['cpu']:.2f}×"),
+        ("unchanged re-crawl / first crawl, wall", "again", "first", lambda a, b: f"{a['wall'] / b['wall']:.3f}"),
+        ("unchanged re-crawl / first, bytes", "again", "first",
+         lambda a, b: f"{a['bytes'] / max(b['bytes'], 1):.4f}"),
+        ("reparse, one worker / one per core", "reparse_1", "reparse", lambda a, b: f"{a['wall'] / b['wall']:.2f}×"),
+    ]
+    for label, one, other, ratio in ratios:
+        if one in runs and other in runs:
+            print(f"{label:<40} {ratio(runs[one], runs[other])}")
+    if "first" in runs:
+        print(f"{'peak RSS of the first crawl':<40} {runs['first']['rss_mb']:.0f} MB")
+        print(f"{'archive.db per report':<40} {db_bytes / options.reports / 1024:.1f} KB "
+              f"(files: {files_bytes / options.reports / 1024:.1f} KB)")
     if not options.keep:
         shutil.rmtree(work, ignore_errors=True)
 
