@@ -10,10 +10,12 @@ never a lost item.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from io import BytesIO
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
@@ -21,7 +23,6 @@ from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import ensure_awaitable
-from twisted.internet.threads import deferToThread
 
 from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
                              content_path, files_dir, now, sha256)
@@ -87,11 +88,14 @@ def document_kind(url: str, content_type: str | None, filename: str | None = Non
 
 class ContentAddressedFilesStore(FSFilesStore):
     """The FilesPipeline's file system store, writing through `ContentStore.put`: each
-    file whole (temporary name, synced, renamed), never twice, and in a thread, so that
-    the reactor does not wait for the disk."""
+    file whole (temporary name, synced, renamed), never twice, and in one writer thread
+    of its own, so that the reactor does not wait for the disk (one thread, not a pool:
+    each thread that handles large buffers keeps a memory arena of its own)."""
+
+    _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-store")
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
-        return deferToThread(ContentStore(self.basedir).put, buf.getvalue())
+        return asyncio.wrap_future(self._writer.submit(ContentStore(self.basedir).put, buf.getvalue()))
 
 
 class ReportFilesPipeline(FilesPipeline):

@@ -24,6 +24,11 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 200,
 }
 
+SPIDER_MIDDLEWARES = {
+    # report pages waiting for their parse are bounded: the crawl's memory stays flat
+    "crawler.middlewares.ReportsInFlightMiddleware": 950,
+}
+
 DOWNLOADER_MIDDLEWARES = {
     # every request, redirect hops included, stays on its listing's site or the
     # registry's file_hosts (ahead of robots.txt: a refused host is not even asked)
@@ -83,6 +88,10 @@ NIANBAO_MAX_REPORT_LINKS = 5000
 # Parsing runs in this many worker processes (default: one per core), so that the crawl
 # never waits for a parse; `nianbao reparse --workers` is the same pool
 NIANBAO_PARSE_WORKERS = os.cpu_count() or 1
+# report pages (with their attachments) downloaded and not yet archived; beyond this the
+# crawl stops asking for more until the parse workers catch up (bounds the memory; the
+# requests already handed to the downloader, up to CONCURRENT_REQUESTS, still finish)
+NIANBAO_REPORTS_IN_FLIGHT = 32
 
 # HTTP cache: off; while developing selectors against a real portal, turn it on
 # (-s HTTPCACHE_ENABLED=True) to stop re-fetching the same pages.

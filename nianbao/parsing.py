@@ -35,9 +35,14 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+# a worker is replaced after this many reports: what the PDF and Word libraries keep
+# between calls (and the allocator's fragments) cannot build up over a national crawl
+TASKS_PER_WORKER = 500
+
+
 def _workers(count: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=count, mp_context=_SPAWN, initializer=_die_with,
-                               initargs=(os.getpid(),))
+                               initargs=(os.getpid(),), max_tasks_per_child=TASKS_PER_WORKER)
 
 
 class WorkerDied(RuntimeError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -433,6 +434,41 @@ def test_a_parser_process_that_dies_is_a_parse_error_and_the_crawl_goes_on(porta
     # the next crawl, without the fault, parses it
     assert run_scrapy(db, [portal.listing]).returncode == 0
     assert_whole(db, portal)
+
+
+def test_reports_waiting_for_their_parse_are_bounded_and_the_crawl_completes(portal, tmp_path):
+    db = tmp_path / "archive.db"
+    run = run_scrapy(db, [portal.listing], "NIANBAO_REPORTS_IN_FLIGHT=1",
+                     "CONCURRENT_REQUESTS=1")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(query(db, "select url from reports")) == len(portal.reports)
+    # at most the bound, and what the downloader held when the crawl paused (one request)
+    most = re.search(r"'nianbao/reports_in_flight_max': (\d+)", run.stderr)
+    assert most and int(most.group(1)) <= 2, run.stderr[-3000:]
+
+
+def test_the_in_flight_bound_pauses_the_engine_and_resumes_it_as_reports_are_archived():
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import ReportPage
+    from crawler.middlewares import ReportsInFlightMiddleware
+
+    crawler = get_crawler(settings_dict={"NIANBAO_REPORTS_IN_FLIGHT": 3})
+    crawler.engine = type("Engine", (), {"paused": False, "pause": lambda self: setattr(self, "paused", True),
+                                         "unpause": lambda self: setattr(self, "paused", False)})()
+    middleware = ReportsInFlightMiddleware.from_crawler(crawler)
+    pages = [ReportPage(url=f"http://a.gov.cn/{n}.html", body=b"", content_type="text/html",
+                        http_status=200, fetched_at="") for n in range(4)]
+    passed = list(middleware.process_spider_output(None, pages[:2] + ["a request"]))
+    assert len(passed) == 3 and not crawler.engine.paused
+    list(middleware.process_spider_output(None, pages[2:]))
+    assert crawler.engine.paused and middleware.in_flight == 4
+    crawler.signals.send_catch_log(signals.item_scraped, item=pages[0], response=None, spider=None)
+    assert crawler.engine.paused  # 3 still in flight
+    crawler.signals.send_catch_log(signals.item_dropped, item=pages[1], response=None,
+                                   exception=None, spider=None)
+    assert not crawler.engine.paused and middleware.in_flight == 2
 
 
 def test_the_parse_pool_blames_only_the_report_that_kills_its_worker(monkeypatch):
