@@ -26,6 +26,26 @@ def selectors() -> dict:
 
 
 @functools.lru_cache(maxsize=1)
+def _announcements() -> tuple[list, list]:
+    voc = selectors()["announced"]
+    return [re.compile(p, re.I) for p in voc["records"]], [re.compile(p, re.I) for p in voc["pages"]]
+
+
+def announced(text: str, per_page: int) -> tuple[int, bool] | None:
+    """What a listing page says its column holds: (records, exact), from a count of
+    records, or from a count of pages (then at least the pages before the last full, and
+    one more); None when it says nothing."""
+    records, pages = _announcements()
+    counts = [int(m.group(1)) for pattern in records for m in pattern.finditer(text)]
+    if counts:
+        return max(counts), True
+    counts = [int(m.group(1)) for pattern in pages for m in pattern.finditer(text)]
+    if counts and per_page:
+        return (max(counts) - 1) * per_page + 1, False
+    return None
+
+
+@functools.lru_cache(maxsize=1)
 def _compiled() -> dict:
     voc = selectors()
     return {

@@ -12,6 +12,8 @@ that the spider and the pipelines need not check it by hand.
   with no body, and counts as seen. Listing pages are always fetched whole: they are how
   new reports are found.
 
+- `SourceBudgetMiddleware` gives each source (a registry entry, or a listing) a budget of
+  requests and of time, so that one huge or broken portal cannot hold a registry crawl.
 - `ReportsInFlightMiddleware` (a spider middleware) bounds the reports between the spider
   and the archive: when parsing is slower than downloading, the engine stops sending
   requests until the pipelines catch up, so that a crawl's memory does not grow with the
@@ -23,6 +25,7 @@ handler, which record it in `errors` with its stage.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -57,9 +60,11 @@ def store_options(settings) -> dict:
             "region_name": settings.get("AWS_REGION_NAME")}
 
 
-def scope(listing_url: str, file_hosts=()) -> dict:
-    """What a listing's requests may reach: its site, and the registry's file hosts."""
-    return {"site": listing_url, "hosts": [host.lower() for host in file_hosts]}
+def scope(listing_url: str, file_hosts=(), source: str | None = None) -> dict:
+    """What a listing's requests may reach: its site, and the registry's file hosts; and
+    the source they are spent on (its registry id, else the listing)."""
+    return {"site": listing_url, "hosts": [host.lower() for host in file_hosts],
+            "source": source or listing_url}
 
 
 class Refused(IgnoreRequest):
@@ -87,6 +92,13 @@ class Blocked(Refused):
 
     stage = "blocked"
     summary = "blocked"
+
+
+class OverBudget(Refused):
+    """A request beyond its source's budget of requests or time."""
+
+    stage = "budget"
+    summary = "over its budget"
 
 
 class Gone(Refused):
@@ -189,6 +201,39 @@ class ConditionalGetMiddleware:
         self.store = self.store or open_store(self.files, **self.options)
         return response.replace(status=200, body=self.store.read(stored["sha256"]), headers=headers,
                                 flags=[*response.flags, "not_modified"])
+
+
+class SourceBudgetMiddleware:
+    """At most NIANBAO_SOURCE_MAX_REQUESTS requests for one source's listings and report
+    pages, and none after NIANBAO_SOURCE_MAX_SECONDS from its first (0: no limit). The
+    attachments of a page already fetched are not counted: a report is not archived
+    without its files. The rest of the source waits for the next crawl."""
+
+    def __init__(self, max_requests: int, max_seconds: float):
+        self.max_requests, self.max_seconds = max_requests, max_seconds
+        self.spent: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        return cls(settings.getint("NIANBAO_SOURCE_MAX_REQUESTS"),
+                   settings.getfloat("NIANBAO_SOURCE_MAX_SECONDS"))
+
+    def process_request(self, request: Request, spider=None):
+        allowed = request.meta.get(SCOPE)
+        if allowed is None or request.meta.get("nianbao_stage") == "attachment":
+            return None
+        source = allowed.get("source") or allowed["site"]
+        started = self.started.setdefault(source, time.monotonic())
+        spent = self.spent[source] = self.spent.get(source, 0) + 1
+        if self.max_requests and spent > self.max_requests:
+            raise OverBudget(f"stopped after {self.max_requests} requests "
+                             "(NIANBAO_SOURCE_MAX_REQUESTS); the rest is not fetched this crawl")
+        if self.max_seconds and time.monotonic() - started > self.max_seconds:
+            raise OverBudget(f"stopped after {self.max_seconds:g} s (NIANBAO_SOURCE_MAX_SECONDS); "
+                             "the rest is not fetched this crawl")
+        return None
 
 
 class ReportsInFlightMiddleware:

@@ -223,6 +223,7 @@ class ArchivePipeline:
         self.run_id: int | None = None
         self.counts = {"reports_new": 0, "reports_changed": 0, "reports_unchanged": 0,
                        "documents": 0, "documents_not_modified": 0, "errors": 0}
+        self.new_by_source: dict[str, int] = {}  # registry entry id -> new reports
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -244,6 +245,8 @@ class ArchivePipeline:
             logger.warning("crawl run %s never finished (its process was killed): "
                            "marked interrupted", run)
         self.run_id = self.archive.start_run(getattr(spider, "run_arguments", {}))
+        if getattr(spider, "registry_all", None):
+            self.archive.sync_sources(spider.registry_all)
         logger.info("archive %s, crawl run %s", self.archive.path, self.run_id)
 
     def spider_closed(self, spider, reason):
@@ -253,6 +256,11 @@ class ArchivePipeline:
             self.error(url, "listing", "no report links on the listing: it may have moved or "
                        "been redesigned (a failure of the source, not 'no new reports')")
         failed = getattr(spider, "failed_sources", lambda: [])()
+        health = getattr(spider, "source_health", lambda: [])()
+        if health and reason == "finished":  # an interrupted run says nothing of health
+            for entry in health:
+                entry["new"] = self.new_by_source.get(entry["id"], 0)
+            self.archive.record_source_health(self.run_id, health)
         listings = self.crawler.stats.get_value("nianbao/listings", 0)
         self.archive.finish_run(self.run_id, "finished" if reason == "finished" else reason,
                                 {"listings": listings, **self.counts,
@@ -345,6 +353,8 @@ class ArchivePipeline:
                 self.error(item.url, "parse", "no report tables in the page or its attachments")
         self.archive.save_report(record, record.documents)
         self.counts["reports_changed" if state else "reports_new"] += 1
+        if not state and item.source and item.source.get("id"):
+            self.new_by_source[item.source["id"]] = self.new_by_source.get(item.source["id"], 0) + 1
         logger.info("%s report: %s (%s, %s cells%s)", "changed" if state else "new",
                     record.fields["title"], record.fields["status"], len(record.cells),
                     "" if record.fields["checks_ok"] in (1, None) else

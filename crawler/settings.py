@@ -36,6 +36,9 @@ DOWNLOADER_MIDDLEWARES = {
     # every answer decoded once; challenges and soft 404s refused (after retries and
     # redirects, which sit at 550 and 600)
     "crawler.middlewares.AnswerMiddleware": 60,
+    # each source's budget of requests and time: one huge or broken portal cannot hold
+    # a registry crawl
+    "crawler.middlewares.SourceBudgetMiddleware": 65,
     # report pages and attachments the archive holds asked for with their validators; a
     # 304 is handed on before AnswerMiddleware reads the answer
     "crawler.middlewares.ConditionalGetMiddleware": 70,
@@ -54,8 +57,14 @@ USER_AGENT = f"nianbao/{__version__} (+archive of 政府信息公开年报; cont
 
 # --- Politeness ----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True                 # switch off with -s ROBOTSTXT_OBEY=False
-CONCURRENT_REQUESTS = 8               # across all portals of a registry crawl
+CONCURRENT_REQUESTS = 8               # across all portals (a registry crawl raises it: below)
 CONCURRENT_REQUESTS_PER_DOMAIN = 1    # one request at a time to each portal
+# A registry crawl of many portals raises CONCURRENT_REQUESTS to one place per portal (each
+# still at its own pace), up to this; set CONCURRENT_REQUESTS with -s to fix it instead
+NIANBAO_MAX_CONCURRENT_REQUESTS = 512
+# Scrapy's queue for broad crawls: the next request is for a portal that is not busy, so
+# that one large column does not hold the places while the others wait
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_DELAY = 2                    # seconds between requests to one portal
 DOWNLOAD_DELAY_JITTER = 0.5            # each delay varies by ±50%
 AUTOTHROTTLE_ENABLED = True           # slows down further when a portal answers slowly
@@ -84,6 +93,13 @@ NIANBAO_MAX_LISTING_PAGES = 200
 # report links followed per listing: a county's column, every body and year since 2008,
 # holds hundreds; beyond this a listing is broken or hostile (the cap is an errors row)
 NIANBAO_MAX_REPORT_LINKS = 5000
+# each source's budget in one crawl: listing and report requests (its attachments are not
+# counted), and seconds from its first request; 0 for no limit
+NIANBAO_SOURCE_MAX_REQUESTS = 20000
+NIANBAO_SOURCE_MAX_SECONDS = 6 * 3600
+
+# listings only: report links are counted, not followed (`nianbao sources check`)
+NIANBAO_LISTINGS_ONLY = False
 
 # Parsing runs in this many worker processes (default: one per core), so that the crawl
 # never waits for a parse; `nianbao reparse --workers` is the same pool

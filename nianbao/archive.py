@@ -45,7 +45,7 @@ DEFAULT_DB = "archive.db"
 MEDIA_TYPES = {fmt.kind: fmt.media_types for fmt in FORMATS if fmt.media_types}
 
 # report columns -> their names in `figures`
-_FIGURES_REGION = {"province": "省", "city": "市", "county": "县"}
+_FIGURES_REGION = {"province": "省", "city": "市", "county": "县", "region_code": "区划代码"}
 
 
 def figures_row(report: dict, cells: list) -> dict:
@@ -339,6 +339,49 @@ class Archive:
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
         with self.db.atomic():
             self._update("crawl_runs", {"finished": now(), "status": status, **counts}, "id", run_id)
+
+    # --- the registry's sources and their health -------------------------------------------
+
+    def sync_sources(self, sources) -> None:
+        """Every entry of the registry as a row of `sources` (what it is; its health stays),
+        and entries no longer in the registry kept, marked `in_registry = 0`."""
+        with self.db.atomic():
+            self._execute("update sources set in_registry = 0")
+            for source in sources:
+                self._upsert("sources", {
+                    "id": source.id, "name": source.name, "level": source.level or None,
+                    "province": source.province, "city": source.city or None,
+                    "county": source.county or None, "region_code": source.code or None,
+                    "start_url": source.start_url, "family": source.family,
+                    "verified_on": source.verified_on, "origin": source.origin or None,
+                    "in_registry": 1}, ("id",))
+
+    def record_source_health(self, run_id: int, health: list[dict]) -> None:
+        """How each source answered this run: its outcome (ok, unreachable, blocked, empty
+        listing, moved, short), the reports it listed and the new ones, and its current
+        streak of failures. Recording the same run again changes nothing."""
+        stamp = now()
+        with self.db.atomic():
+            for entry in health:
+                before = self._one("select last_run, outcome, failing_since, failing_runs, last_ok "
+                                   "from sources where id = ?", entry["id"]) or {}
+                again = before.get("last_run") == run_id
+                ok = entry["outcome"] == "ok"
+                if ok:
+                    streak = {"failing_since": None, "failing_runs": 0, "last_ok": stamp}
+                elif again:
+                    streak = {k: before[k] for k in ("failing_since", "failing_runs", "last_ok")}
+                else:
+                    streak = {"failing_since": before.get("failing_since") or stamp,
+                              "failing_runs": (before.get("failing_runs") or 0) + 1,
+                              "last_ok": before.get("last_ok")}
+                self._upsert("sources", {
+                    "id": entry["id"], "name": entry.get("name"), "last_run": run_id,
+                    "last_checked": stamp, "outcome": entry["outcome"],
+                    "detail": entry.get("detail"), "family_seen": entry.get("family"),
+                    "reports_listed": entry.get("listed"),
+                    "reports_announced": entry.get("announced"),
+                    "reports_new": entry.get("new", 0), **streak}, ("id",), keep=("name",))
 
     def record_error(self, run_id: int | None, url: str, stage: str, message: str) -> None:
         with self.db.atomic():

@@ -28,7 +28,7 @@ from .search import index_row
 _METADATA_FIELDS = {"publisher": "发布机构", "published": "发布时间", "index_no": "索引号",
                     "topic": "主题分类", "doc_no": "文号"}
 # report columns filled from the sources-registry entry's region
-REGION = ("province", "city", "county")
+REGION = ("province", "city", "county", "region_code")
 
 
 def source_fields(source: dict | None) -> dict:
@@ -36,7 +36,8 @@ def source_fields(source: dict | None) -> dict:
     a crawl of bare URLs, which leaves what an earlier registry crawl wrote."""
     if not source:
         return {}
-    return {"source": source.get("name"), **{key: source.get(key) for key in REGION}}
+    return {"source": source.get("name"), "source_id": source.get("id"),
+            **{key: source.get(key) for key in REGION}}
 
 
 def content_hash(documents: list[DocumentRecord]) -> str:

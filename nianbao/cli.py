@@ -6,7 +6,8 @@
     nianbao serve --db PATH --port N  publish an archive with Datasette
     nianbao export --db PATH ...      a filtered CSV, without a server
     nianbao backup --db PATH DEST     a consistent copy of the archive, safe during a crawl
-    nianbao sources                   list and check the sources registry
+    nianbao sources                   list the sources registry, naming refused entries
+    nianbao sources check [--write]   fetch each entry's listing: family, report links
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ EXIT_SOURCE_FAILED, EXIT_BUSY, EXIT_CRAWL_FAILED = 1, 3, 4
 def _check_crawl_arguments(urls, source, registry) -> None:
     from urllib.parse import urlparse
 
-    from .registry import REGISTRY_PATH, RegistryError, load_sources
+    from .registry import RegistryError, load_registry
 
     for url in urls:
         parsed = urlparse(url)
@@ -81,12 +82,15 @@ def _check_crawl_arguments(urls, source, registry) -> None:
     if urls:
         return
     try:
-        entries = load_sources(registry or REGISTRY_PATH)
+        entries = load_registry([registry] if registry else None).sources
     except RegistryError as error:
         raise _ArgumentError(str(error)) from None
-    if source and source not in {entry.name for entry in entries}:
-        raise _ArgumentError(f"--source {source!r}: no entry of that name in "
-                             f"{registry or REGISTRY_PATH} (`nianbao sources` lists them)")
+    if not entries:
+        raise _ArgumentError(f"no valid entry in {registry or 'the sources registry'} "
+                             "(`nianbao sources` says why)")
+    if source and source not in {e.name for e in entries} | {e.id for e in entries}:
+        raise _ArgumentError(f"--source {source!r}: no entry of that name or id in "
+                             f"{registry or 'the sources registry'} (`nianbao sources` lists them)")
 
 
 def _crawl_outcome(db, before: dict | None, code: int) -> tuple[int, str | None]:
@@ -317,25 +321,97 @@ def backup(db, destination):
                f"{counts['files_copied']} copied, {counts['files_present']} already there")
 
 
-@main.command()
-@click.option("--registry", type=click.Path(dir_okay=False),
-              help="The registry file (default: nianbao/sources.yaml).")
-def sources(registry):
-    """List the sources registry, checking every entry."""
-    from .registry import REGISTRY_PATH, RegistryError, load_sources
+registry_option = click.option(
+    "--registry", type=click.Path(exists=True, dir_okay=False),
+    help="One registry file (default: nianbao/sources.yaml and nianbao/sources-imported.yaml).")
+
+
+def _load_registry(registry):
+    from .registry import RegistryError, load_registry
 
     try:
-        entries = load_sources(registry or REGISTRY_PATH)
+        return load_registry([registry] if registry else None)
     except RegistryError as error:
         raise click.ClickException(str(error))
-    for entry in entries:
+
+
+@main.group(invoke_without_command=True)
+@registry_option
+@click.pass_context
+def sources(context, registry):
+    """The sources registry: list it (the default), or check its entries' listings."""
+    if context.invoked_subcommand is None:
+        context.invoke(list_sources, registry=registry)
+
+
+@sources.command("list")
+@registry_option
+def list_sources(registry):
+    """List every entry, and name each entry refused (exit code 1 when one is)."""
+    loaded = _load_registry(registry)
+    for entry in loaded.sources:
         region = " ".join(x for x in (entry.province, entry.city, entry.county) if x)
         flags = ", ".join(x for x in (entry.family if entry.family != "auto" else "",
                                       "browser" if entry.browser else "",
+                                      f"verified {entry.verified_on}" if entry.verified_on else
                                       "verified" if entry.verified else "unverified") if x)
         start = f"listing {entry.listing}" if entry.listing else f"home {entry.home}"
-        click.echo(f"{entry.name}\t{region}\t{start}\t{flags}")
-    click.echo(f"{len(entries)} sources, {sum(e.verified for e in entries)} verified", err=True)
+        click.echo(f"{entry.id}\t{entry.name}\t{region} {entry.code}\t{start}\t{flags}")
+    for line in loaded.refused:
+        click.echo(f"refused: {line}", err=True)
+    click.echo(f"{len(loaded.sources)} sources, {sum(e.verified for e in loaded.sources)} verified, "
+               f"{sum(1 for e in loaded.sources if e.code)} with a region code, "
+               f"{len(loaded.refused)} refused", err=True)
+    if loaded.refused:
+        sys.exit(1)
+
+
+@sources.command("check", epilog="""\b
+It is a crawl of the listings alone, at the crawl's politeness (robots.txt obeyed, one
+request at a time per portal): report pages are not fetched, and nothing is written to
+an archive. Exit code 1 when a source failed, 4 when the check could not run.""")
+@registry_option
+@click.option("--source", metavar="ID", help="Only this entry (its id or name).")
+@click.option("--write", is_flag=True,
+              help="Mark each entry that answered with report links verified, with today's date.")
+@click.option("-s", "--setting", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy setting for this run (repeatable).")
+def check(registry, source, write, settings):
+    """Fetch each entry's listing: its family, its report links, what failed."""
+    import datetime
+
+    from .archive import read_archive
+    from .crawl import run_crawl
+    from .registry import mark_verified
+
+    loaded = _load_registry(registry)
+    _check_crawl_arguments((), source, registry)
+    options = {name: value.strip() for name, value in _pairs(settings, "-s").items()}
+    options["NIANBAO_LISTINGS_ONLY"] = "True"
+    with tempfile.TemporaryDirectory(prefix="nianbao-check-") as folder:
+        db = Path(folder) / "check.db"
+        code = run_crawl(db, source=source, registry=registry, settings=options)
+        rows = list(read_archive(db).query(
+            "select * from sources where last_run is not null order by outcome != 'ok', id")) \
+            if db.exists() else []
+    if code or not rows:
+        click.echo(f"Error: the check did not run (exit code {code}; see the log above)", err=True)
+        sys.exit(EXIT_CRAWL_FAILED)
+    for row in rows:
+        click.echo(f"{row['outcome']}\t{row['family_seen'] or '-'}\t{row['reports_listed']}\t"
+                   f"{row['id']}\t{row['name']}" + (f"\t{row['detail']}" if row["detail"] else ""))
+    outcomes = {}
+    for row in rows:
+        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+    click.echo(f"{len(rows)} sources checked: " + ", ".join(f"{n} {o}" for o, n in sorted(
+        outcomes.items(), key=lambda item: (-item[1], item[0]))) + ", "
+        + f"{sum(r['reports_listed'] or 0 for r in rows)} report links", err=True)
+    if write:
+        answered = {row["id"] for row in rows if row["outcome"] == "ok"}
+        today = datetime.date.today().isoformat()
+        marked = sum(mark_verified(path, answered, today) for path in loaded.paths)
+        click.echo(f"{marked} entries marked verified: {today}", err=True)
+    sys.exit(0 if outcomes.keys() <= {"ok"} else EXIT_SOURCE_FAILED)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def reparse(db_path, *, outdated_only: bool = False, workers: int | None = None,
     counted; the others go on. Returns counts."""
     with Archive(db_path, "reparse") as archive, ParsePool(workers) as pool:
         reports = list(archive.db.query(
-            f"select url, listing_url, listing_hints, source, {', '.join(REGION)}, "
+            f"select url, listing_url, listing_hints, source, source_id, {', '.join(REGION)}, "
             "parser_version from reports order by url"))
         counts = {"reparsed": 0, "skipped": 0, "missing_files": 0, "failed": 0}
 
@@ -38,7 +38,8 @@ def reparse(db_path, *, outdated_only: bool = False, workers: int | None = None,
                     counts["missing_files"] += 1
                     log(f"{report['url']}: stored file missing ({error})")
                     continue
-                source = {"name": report["source"], **{k: report[k] for k in REGION}}
+                source = {"name": report["source"], "id": report["source_id"],
+                          **{k: report[k] for k in REGION}}
                 yield report["url"], report["url"], files, {
                     "listing_url": report["listing_url"], "source": source,
                     "hints": json.loads(report["listing_hints"] or "{}")}

@@ -30,7 +30,10 @@ SCHEMA: dict[str, dict] = {
         "columns": {
             "url": str, "title": str, "year": int, "template": str, "status": str,
             "publisher": str, "published": str, "index_no": str, "topic": str, "doc_no": str,
-            "province": str, "city": str, "county": str, "source": str,
+            "province": str, "city": str, "county": str,
+            # the registry entry the report was found through (sources.id), and the GB/T
+            # 2260 code of its region
+            "source": str, "source_id": str, "region_code": str,
             "checks_ok": int, "checks_failed": int, "warnings": str,
             "report_document": str, "listing_url": str,
             "first_seen": str, "last_seen": str,
@@ -45,7 +48,8 @@ SCHEMA: dict[str, dict] = {
         },
         "pk": "url",
         "unique": [["id"]],
-        "indexes": [["year"], ["publisher"], ["province", "city", "county"]],
+        "indexes": [["year"], ["publisher"], ["province", "city", "county"], ["source_id"],
+                    ["region_code"]],
     },
     "documents": {
         "columns": {
@@ -106,7 +110,7 @@ SCHEMA: dict[str, dict] = {
     "figures": {
         "columns": {
             "年报": str, "标题": str, "年度": int, "模板": str, "发布机构": str, "发布时间": str,
-            "省": str, "市": str, "县": str,
+            "省": str, "市": str, "县": str, "区划代码": str,
             **{name: int for name in HEADLINE},
             "勾稽关系成立": int, "不成立条数": int,
         },
@@ -118,6 +122,29 @@ SCHEMA: dict[str, dict] = {
     "archive_info": {
         "columns": {"name": str, "value": str},
         "pk": "name",
+    },
+    # one row per registry entry, kept by every crawl of the registry: what the entry is,
+    # and how it answered (its health); keyed by the entry's stable id, so that a body
+    # renamed in the registry keeps its history, and an entry taken out keeps its row
+    "sources": {
+        "columns": {
+            "id": str, "name": str, "level": str, "province": str, "city": str,
+            "county": str, "region_code": str, "start_url": str, "family": str,
+            "verified_on": str, "origin": str,
+            # 1 while the entry is in the registry
+            "in_registry": int,
+            # the last crawl run that reached it, and how: ok, unreachable, blocked,
+            # empty listing, moved, short (fewer reports than the listing announces)
+            "last_run": int, "last_checked": str, "outcome": str, "detail": str,
+            # the CMS family its listing was read as
+            "family_seen": str,
+            "reports_listed": int, "reports_announced": int, "reports_new": int,
+            "last_ok": str,
+            # the current streak of failures: since when, and how many runs (0: none)
+            "failing_since": str, "failing_runs": int,
+        },
+        "pk": "id",
+        "indexes": [["outcome"], ["province", "city", "county"], ["region_code"]],
     },
     "crawl_runs": {
         "columns": {

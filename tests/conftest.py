@@ -45,6 +45,16 @@ def shared(*parts: str) -> Path:
     return path
 
 
+def rows(db, sql: str, params=()) -> list[dict]:
+    """The rows a query returns from an archive file, as dicts."""
+    connection = sqlite3.connect(db)
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
+
+
 def run_scrapy(db: Path, urls: list[str] = (), *settings: str,
                home: str | None = None) -> subprocess.CompletedProcess:
     """`scrapy crawl annual_reports` in a child process, as a user or cron runs it."""

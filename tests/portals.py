@@ -12,7 +12,9 @@ import copy
 import hashlib
 import html
 import json
+import socketserver
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlparse
@@ -48,6 +50,8 @@ class Portal:
         self.requests: list[tuple[str, str, dict]] = []
         # (path, status, bytes of body sent) for every answer
         self.answered: list[tuple[str, int, int]] = []
+        # (began, ended, path) of every answer, monotonic seconds: the access log
+        self.timings: list[tuple[float, float, str]] = []
         # paths whose answer waits until the test opens their gate
         self.gates: dict[str, threading.Event] = {}
 
@@ -59,7 +63,9 @@ class Portal:
     def dynamic(self, method: str, path: str, query: dict, form: dict) -> Answer | None:
         return None
 
-    def serve(self):
+    def serve(self, address: str = "127.0.0.1"):
+        """Serve on `address` (any of 127.0.0.0/8: each portal a host of its own), on a
+        free port."""
         portal = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,6 +73,13 @@ class Portal:
                 pass
 
             def answer(self, method):
+                began = time.monotonic()
+                try:
+                    self._answer(method)
+                finally:
+                    portal.timings.append((began, time.monotonic(), self.path))
+
+            def _answer(self, method):
                 parsed = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
                 form = {}
@@ -105,10 +118,19 @@ class Portal:
             def do_POST(self):
                 self.answer("POST")
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{server.server_address[1]}"
+        server = _QuietServer((address, 0), Handler)
+        self.base = f"http://{address}:{server.server_address[1]}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer without its reverse DNS lookup of the address it binds (a
+    tenth of a second for each 127.0.0.x)."""
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
 
 def corpus_file(sample: str, name: str) -> bytes:
@@ -359,6 +381,20 @@ class PlainPortal(Portal):
 # --- a list only a browser draws -----------------------------------------------------------
 
 
+# draws page `page` of `data` ({t: title, u: url, d: date}, `size` a page) into #list, and
+# hides 下一页 on the last page: the lists only a browser sees
+DRAW_LIST_JS = """function drawList(data, page, size) {
+  var list = document.getElementById('list');
+  list.innerHTML = '';
+  data.slice(page * size, page * size + size).forEach(function (item) {
+    var li = document.createElement('li');
+    li.innerHTML = '<a href="' + item.u + '">' + item.t + '</a><span>' + item.d + '</span>';
+    list.appendChild(li);
+  });
+  document.getElementById('next').style.display = (page + 1) * size < data.length ? '' : 'none';
+}"""
+
+
 class BrowserPortal(Portal):
     """/nb/index.html: the list is drawn by script from data in the page, three to a
     page, with a 下一页 button that has no URL."""
@@ -379,16 +415,8 @@ class BrowserPortal(Portal):
 <script>
 var data = """ + json.dumps(items, ensure_ascii=False) + """;
 var page = 0, size = 3;
-function render() {
-  var list = document.getElementById('list');
-  list.innerHTML = '';
-  data.slice(page * size, page * size + size).forEach(function (item) {
-    var li = document.createElement('li');
-    li.innerHTML = '<a href="' + item.u + '">' + item.t + '</a><span>' + item.d + '</span>';
-    list.appendChild(li);
-  });
-  document.getElementById('next').style.display = (page + 1) * size < data.length ? '' : 'none';
-}
+""" + DRAW_LIST_JS + """
+function render() { drawList(data, page, size); }
 document.getElementById('next').addEventListener('click', function () { page += 1; render(); });
 render();
 </script></body></html>""")
@@ -491,3 +519,123 @@ class HostilePortal(Portal):
             port = self.base.rsplit(":", 1)[1]
             return Answer(b"", status=302, headers={"Location": f"http://localhost:{port}/nb/new-place.html"})
         return None
+
+
+# --- a nation of small portals, each on a loopback address of its own ------------------------
+
+
+class TinyPortal(Portal):
+    """A county's 年报 column of `count` reports on one listing page, each report a page
+    with its tables (the four pages shared by every portal of a nation)."""
+
+    SAMPLES = ["seed-000", "seed-001", "variant-000", "variant-003"]
+
+    def __init__(self, pages: list[bytes], number: int):
+        super().__init__()
+        self.number = number
+        for index, body in enumerate(pages, start=1):
+            path = f"/xxgk/nb/t2022_{index}.html"
+            self.add(path, body)
+            self.reports.append({"path": path})
+        self.add("/xxgk/nb/index.html", "<html><head><meta charset='utf-8'><title>政府信息公开年报"
+                 "</title></head><body><ul class='list'>" + "".join(
+                     f"<li><a href='{r['path']}'>第{number}县{2019 + i}年政府信息公开工作年度报告</a>"
+                     f"<span>2022-01-{10 + i:02d}</span></li>" for i, r in enumerate(self.reports))
+                 + "</ul></body></html>")
+
+    @property
+    def listing(self) -> str:
+        return self.base + "/xxgk/nb/index.html"
+
+
+class Nation:
+    """`count` portals on 127.0.0.2, 127.0.0.3, … (each its own host, so that the crawl's
+    per-host politeness applies to each), and the registry that lists them."""
+
+    def __init__(self, count: int = 200, reports: int = 4):
+        pages = [page_html(styled(name, "trs")) for name in TinyPortal.SAMPLES[:reports]]
+        self.portals = [TinyPortal(pages, n) for n in range(1, count + 1)]
+        self.servers = []
+
+    def serve(self) -> "Nation":
+        for portal in self.portals:
+            number = portal.number + 1  # 127.0.0.2 …
+            self.servers.append(portal.serve(f"127.0.{number // 250}.{number % 250 + 1}"))
+        return self
+
+    def shutdown(self) -> None:
+        # all at once: each server takes up to half a second to notice
+        stopping = [threading.Thread(target=server.shutdown) for server in self.servers]
+        for thread in stopping:
+            thread.start()
+        for thread, server in zip(stopping, self.servers):
+            thread.join()
+            server.server_close()
+
+    def write_registry(self, path) -> None:
+        import yaml
+
+        path.write_text(yaml.safe_dump({"sources": [
+            {"id": f"county-{p.number}", "name": f"第{p.number}县人民政府", "level": "县",
+             "region": {"province": "示例省", "city": "示例市", "county": f"第{p.number}县"},
+             "listing": p.listing} for p in self.portals]}, allow_unicode=True), encoding="utf-8")
+
+    def politeness(self, delay: float) -> dict:
+        """From the access logs: portals visited, the most requests one host was answering
+        at once, the shortest gap between two requests to one host (from one's start to
+        the next's), and the politeness floor: the busiest host's requests one `delay`
+        apart."""
+        overlapping, gaps, busiest = 0, [], 0
+        for portal in self.portals:
+            times = sorted(portal.timings)
+            busiest = max(busiest, len(times))
+            for index, (began, ended, _) in enumerate(times):
+                overlapping = max(overlapping, 1 + sum(1 for later, _, _ in times[index + 1:]
+                                                       if later < ended))
+            gaps += [b - a for (a, _, _), (b, _, _) in zip(times, times[1:])]
+        return {"visited": sum(1 for p in self.portals if p.timings),
+                "requests": sum(len(p.timings) for p in self.portals),
+                "most_at_once": overlapping, "shortest_gap": min(gaps, default=None),
+                "floor": (busiest - 1) * delay}
+
+
+class ShortListingPortal(Portal):
+    """A 福建 集约化-style column (平潭): the first ten reports in the HTML, and a script that
+    announces twenty (`listModel({… pagebar: {prepage: 10, recordCount: '20'} …})`) and draws
+    the next ten when "下一页" (a control with no URL) is clicked."""
+
+    SAMPLES = ["seed-000", "seed-001", "variant-000", "variant-003"]
+    TOTAL, PER_PAGE = 20, 10
+
+    def build(self):
+        pages = [page_html(styled(name, "trs")) for name in self.SAMPLES]
+        items = []
+        for number in range(1, self.TOTAL + 1):
+            path = f"/zfxxgk/zfxxgknb/202{number % 4}/t2023{number:04d}_{number}.htm"
+            self.add(path, pages[number % len(pages)])
+            items.append({"t": f"平潭综合实验区{number}号机关2022年政府信息公开工作年度报告", "u": path,
+                          "d": f"2023-01-{number:02d}"})
+            self.reports.append({"path": path})
+        static = "".join(f"<li><a href='{i['u']}' title='{i['t']}'>{i['t']}</a><span>{i['d']}</span></li>"
+                         for i in items[:self.PER_PAGE])
+        self.add("/zfxxgk/zfxxgknb/index.htm", """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>政府信息公开年报</title></head><body><ul id="list">""" + static + """</ul>
+<div id="pager"><span id="next" class="btn">下一页</span></div>
+<script>
+var data = """ + json.dumps(items, ensure_ascii=False) + """;
+function listModel(options) {
+  var page = 0, size = options.pagebar.prepage;
+  document.getElementById('next').addEventListener('click', function () {
+    page += 1;
+    drawList(data, page, size);
+  });
+}
+""" + DRAW_LIST_JS + """
+listModel({quickMode: "动静结合", maxStaticIndex: 1,
+           pagebar: {prepage: 10, recordCount: '20', pgCountMode: "recordCount"}});
+</script></body></html>""")
+        return self
+
+    @property
+    def listing(self) -> str:
+        return self.base + "/zfxxgk/zfxxgknb/index.htm"

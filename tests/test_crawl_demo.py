@@ -12,11 +12,7 @@ import pytest
 from nianbao.archive import ContentStore, files_dir
 from tools.samples.render import sample_named
 
-
-def rows(db, sql, params=()):
-    with sqlite3.connect(db) as connection:
-        connection.row_factory = sqlite3.Row
-        return [dict(r) for r in connection.execute(sql, params)]
+from .conftest import rows
 
 
 def test_both_crawls_exit_cleanly(crawled_demo):

@@ -3,7 +3,6 @@ crawled by `scrapy crawl annual_reports` from nothing but its listing (or home) 
 
 from __future__ import annotations
 
-import sqlite3
 from types import SimpleNamespace
 
 import pytest
@@ -11,13 +10,7 @@ import pytest
 from tools.samples.render import sample_named
 
 from . import portals
-from .conftest import run_scrapy
-
-
-def rows(db, sql, params=()):
-    with sqlite3.connect(db) as connection:
-        connection.row_factory = sqlite3.Row
-        return [dict(r) for r in connection.execute(sql, params)]
+from .conftest import rows, run_scrapy
 
 
 def crawl(tmp_path_factory, portal_class, listing: str | None = None, home: str | None = None):
@@ -248,8 +241,9 @@ def test_registry_pins_a_family_and_the_browser(tmp_path):
                         "    browser: true\n", encoding="utf-8")
     spider = AnnualReportsSpider.from_crawler(get_crawler(AnnualReportsSpider), registry=str(registry))
     first, second = spider.listings
-    assert first.family == "gkmlpt" and first.source == {"name": "甲", "province": "广东省",
-                                                         "city": "某市", "county": None}
+    assert first.family == "gkmlpt" and first.source == {
+        "id": "www.a.gov.cn/gkmlpt/annualreport#7", "name": "甲", "province": "广东省",
+        "city": "某市", "county": None, "region_code": None}
     assert second.browser and spider.listing_request(second).meta["playwright"] is True
 
 

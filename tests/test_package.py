@@ -64,6 +64,8 @@ def test_the_wheel_carries_the_product_and_no_test_data(installed):
     for needed in ("nianbao/site/metadata.yml", "nianbao/site/datasette.yml", "nianbao/site/plugins/search.py",
                    "nianbao/site/templates/row.html", "nianbao/site/static/nianbao.css",
                    "nianbao/demo/portal/manifest.json", "nianbao/sources.yaml",
+                   "nianbao/sources-imported.yaml", "nianbao/regions.yaml", "nianbao/site/plugins/coverage.py",
+                   "nianbao/site/templates/pages/coverage.html",
                    "parsers/vocabulary.yaml", "parsers/template.yaml", "crawler/selectors.yaml"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("tools/", "tests/"))]

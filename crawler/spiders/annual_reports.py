@@ -19,18 +19,19 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import scrapy
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 
 from nianbao.archive import now, reports_seen_since
-from nianbao.registry import REGISTRY_PATH, load_sources
+from nianbao.registry import load_registry
 
 from ..families import BROWSER, FAMILIES, ReportLink, recognise
 from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
 from ..jobstate import JobState
-from ..links import anchors, attachment_links, is_attachment_url, same_site, selectors
-from ..middlewares import NOT_MODIFIED, SCOPE, STORED, Refused, scope
+from ..links import announced, anchors, attachment_links, is_attachment_url, same_site, selectors
+from ..middlewares import NOT_MODIFIED, SCOPE, STORED, OverBudget, Refused, scope
 from ..pages import header, is_html, page_selector, page_text
 
 # statuses by which a portal says a page is gone for good (not merely unavailable)
@@ -53,7 +54,7 @@ class Listing:
 
     @property
     def scope(self) -> dict:
-        return scope(self.url, self.file_hosts)
+        return scope(self.url, self.file_hosts, self.source.get("id"))
 
 
 class _Kept:
@@ -94,6 +95,16 @@ class AnnualReportsSpider(scrapy.Spider):
     known_listings: dict[str, Listing] = _Kept(dict)
     # registry entries (or listings) that failed as a whole: name -> why
     source_failures: dict[str, str] = _Kept(dict)
+    # registry entries that failed as a whole: id -> [outcome, why]
+    source_outcomes: dict[str, list] = _Kept(dict)
+    # sources stopped at their budget (NIANBAO_SOURCE_MAX_*): id or listing -> why
+    budget_spent: dict[str, str] = _Kept(dict)
+    # the report links each listing gave (a link given twice counts once)
+    links_seen: dict[str, set] = _Kept(dict)
+    # what a listing's first page says the column holds: listing -> [records, exact]
+    announced_totals: dict[str, list] = _Kept(dict)
+    # the CMS family each listing was read as
+    families_seen: dict[str, str] = _Kept(dict)
 
     def __init__(self, urls: str | None = None, home: str | None = None,
                  source: str | None = None, registry: str | None = None, *args, **kwargs):
@@ -102,12 +113,19 @@ class AnnualReportsSpider(scrapy.Spider):
                                                 "registry": registry}.items() if v}
         self.listings = [Listing(url) for url in _split_urls(urls)]
         self.homes = [Listing(url) for url in _split_urls(home)]
+        # the registry entries of this crawl (none for a crawl of bare URLs), and the
+        # registry's entries refused by its loader, one line each
+        self.registry_sources, self.registry_all, self.registry_refused = [], [], []
         if not (self.listings or self.homes):
-            entries = load_sources(registry or REGISTRY_PATH, families=list(FAMILIES))
+            registry = load_registry([registry] if registry else None, families=list(FAMILIES))
+            self.registry_all = registry.sources
+            self.registry_refused = [(str(registry.paths[0]), line) for line in registry.refused]
+            entries = registry.sources
             if source:
-                entries = [e for e in entries if e.name == source]
+                entries = [e for e in entries if source in (e.name, e.id)]
                 if not entries:
                     raise ValueError(f"no source named {source!r} in the registry")
+            self.registry_sources = entries
             for entry in entries:
                 listing = Listing(entry.start_url, entry.as_item_source(), entry.family,
                                   entry.browser or entry.family == "browser", tuple(entry.file_hosts))
@@ -119,6 +137,7 @@ class AnnualReportsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.scale_concurrency(crawler.settings)
         directory = job_dir(crawler.settings)
         if directory:
             spider.job = JobState(directory)
@@ -129,10 +148,28 @@ class AnnualReportsSpider(scrapy.Spider):
             crawler.signals.connect(spider.job_closed, signal=scrapy.signals.spider_closed)
         return spider
 
+    def scale_concurrency(self, settings) -> None:
+        """Room for every portal at once: each host keeps its own pace (one request at a
+        time, DOWNLOAD_DELAY apart), so the crawl's global concurrency grows with the
+        number of hosts (up to NIANBAO_MAX_CONCURRENT_REQUESTS), unless it was set on the
+        command line. A request waiting out its host's delay holds a place too: with
+        fewer places than hosts, the portals would wait for one another."""
+        if settings.getpriority("CONCURRENT_REQUESTS") > SETTINGS_PRIORITIES["project"]:
+            return
+        hosts = {urlparse(listing.url).netloc for listing in self.listings + self.homes}
+        wanted = min(len(hosts) * settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1),
+                     settings.getint("NIANBAO_MAX_CONCURRENT_REQUESTS", 512))
+        if wanted > settings.getint("CONCURRENT_REQUESTS"):
+            settings.set("CONCURRENT_REQUESTS", wanted, priority="spider")
+            self.logger.info("%s portals: up to %s requests at once, one per portal",
+                             len(hosts), wanted)
+
     def job_closed(self, spider, reason):
         self.job.end(reason)
 
     async def start(self):
+        for path, line in self.registry_refused:
+            yield CrawlError(path, "registry", f"left out: {line}")
         for listing in self.listings:
             yield self.listing_request(listing)
         for home in self.homes:
@@ -169,8 +206,10 @@ class AnnualReportsSpider(scrapy.Spider):
     def links_capped(self, listing: Listing) -> bool:
         return self.links_found.get(listing.url, 0) > self.report_link_cap
 
-    def source_failed(self, listing: Listing, why: str) -> None:
+    def source_failed(self, listing: Listing, why: str, outcome: str = "unreachable") -> None:
         self.source_failures.setdefault(listing.name, why)
+        if listing.source.get("id"):
+            self.source_outcomes.setdefault(listing.source["id"], [outcome, why])
 
     def failed_sources(self) -> list[str]:
         """"name: why" for each source that failed as a whole this crawl: its first page
@@ -182,6 +221,38 @@ class AnnualReportsSpider(scrapy.Spider):
                                     "its list pages failed" if url in self.listings_failed
                                     else "empty listing")
         return [f"{name}: {why}" for name, why in failures.items()]
+
+    def source_health(self) -> list[dict]:
+        """How each registry entry of this crawl answered: its outcome (ok, unreachable,
+        blocked, empty listing, moved), why, and the report links its listings gave."""
+        listed: dict[str, int] = {}
+        families: dict[str, list] = {}
+        said: dict[str, list] = {}
+        for url, count in self.links_found.items():
+            source_id = self.known_listings[url].source.get("id")
+            if source_id:
+                listed[source_id] = listed.get(source_id, 0) + min(count, self.report_link_cap)
+                if url in self.announced_totals:
+                    total, exact = self.announced_totals[url]
+                    said.setdefault(source_id, [0, True])
+                    said[source_id] = [said[source_id][0] + total, said[source_id][1] and exact]
+                if url in self.families_seen:
+                    families.setdefault(source_id, []).append(self.families_seen[url])
+        health = []
+        for entry in self.registry_sources:
+            outcome, why = self.source_outcomes.get(entry.id, (None, None))
+            count = listed.get(entry.id, 0)
+            total, exact = said.get(entry.id, (None, True))
+            if outcome is None:
+                outcome, why = ("ok", self.budget_spent.get(entry.id)) if count else (
+                    "empty listing", "no report links on the listing: moved or redesigned?")
+            if outcome == "ok" and total and count < total:
+                outcome, why = "short", (f"found {count} of {total} announced" if exact else
+                                         f"found {count} of at least {total} announced")
+            health.append({"id": entry.id, "name": entry.name, "outcome": outcome,
+                           "detail": why, "listed": count, "announced": total,
+                           "family": ", ".join(dict.fromkeys(families.get(entry.id, []))) or None})
+        return health
 
     # --- finding the 年报 column -------------------------------------------------------------
 
@@ -210,7 +281,7 @@ class AnnualReportsSpider(scrapy.Spider):
                                      meta={"nianbao_stage": "home", SCOPE: home.scope})
             if via:
                 return
-        self.source_failed(home, "no 年报 column found")
+        self.source_failed(home, "no 年报 column found", "moved")
         yield CrawlError(home.url, "listing", "no 年报 column found from this page "
                          "(looked for " + "、".join(voc["words"][:3]) + " …)")
 
@@ -221,7 +292,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("nianbao/listings")
         if not is_html(response):
             self.listings_failed.add(listing.url)
-            self.source_failed(listing, "not a listing page")
+            self.source_failed(listing, "not a listing page", "moved")
             yield CrawlError(response.url, "listing", "the listing is not an HTML page")
             return
         text = page_text(response)
@@ -236,10 +307,30 @@ class AnnualReportsSpider(scrapy.Spider):
         elif first is not None:
             outputs = itertools.chain([first], outputs)
         self.logger.debug("%s: %s family", response.url, family.name)
+        self.families_seen.setdefault(listing.url, family.name)
+        further = 0  # further pages or requests the family asked for
         for output in outputs:
+            further += not isinstance(output, ReportLink)
             yield from self.emit(output, listing, family, response)
             if self.links_capped(listing):
                 return  # the rest of the page is not even read
+        if response.meta.get("nianbao_first") and family is not BROWSER:
+            yield from self.check_announced(response, text, listing, further)
+
+    def check_announced(self, response, text: str, listing: Listing, further: int):
+        """A first page that announces more reports than it links, and names no further
+        page: the rest is reached by script (下一页 with no URL); the browser clicks on."""
+        found = self.links_found.get(listing.url, 0)
+        said = announced(text, found)
+        if said is None:
+            return
+        self.announced_totals[listing.url] = list(said)
+        if found >= said[0] or further or not self.settings.getbool("NIANBAO_BROWSER_FALLBACK", True):
+            return
+        self.logger.info("%s: announces %s reports, links %s and names no further page; "
+                         "rendering it in a browser", response.url, said[0], found)
+        for output in BROWSER.start(response, text):
+            yield from self.emit(output, listing, BROWSER, response)
 
     async def parse_family(self, response, listing: Listing, family: str):
         """An answer to a family's own request: an API page, a rendered list."""
@@ -274,7 +365,13 @@ class AnnualReportsSpider(scrapy.Spider):
                     self.logger.warning("listing %s: %s", listing.url, message)
                     yield CrawlError(listing.url, "listing", message)
                 return
+            seen = self.links_seen.setdefault(listing.url, set())
+            if output.url in seen:
+                return
+            seen.add(output.url)
             self.links_found[listing.url] = found + 1
+            if self.settings.getbool("NIANBAO_LISTINGS_ONLY"):
+                return  # `nianbao sources check`: the links are counted, not followed
             if output.url in self.already_archived:
                 self.crawler.stats.inc_value("nianbao/skipped_archived")
                 return
@@ -341,18 +438,30 @@ class AnnualReportsSpider(scrapy.Spider):
         first = request.meta.get("nianbao_first")
         if stage == "listing" and listing is not None:
             self.listings_failed.add(listing.url)
+        if failure.check(OverBudget):  # said once per source
+            key = listing.source.get("id") or listing.url if listing is not None else url
+            if key in self.budget_spent:
+                return []
+            self.budget_spent[key] = str(failure.value)
+            return [CrawlError(listing.url if listing is not None else url, "budget",
+                               str(failure.value))]
         if failure.check(Refused):  # offsite, blocked, gone (crawler.middlewares)
             refused = failure.value
             if first:
-                self.source_failed(listing, refused.summary)
+                self.source_failed(listing, refused.summary,
+                                   "blocked" if refused.stage == "blocked" else "moved")
             return [CrawlError(url, refused.stage, str(refused), refused.http_status,
                                gone=refused.gone)]
         if failure.check(HttpError):
             response = failure.value.response
             if first:
-                self.source_failed(listing, f"HTTP {response.status}")
+                self.source_failed(listing, f"HTTP {response.status}",
+                                   "moved" if response.status in GONE_STATUSES else
+                                   "blocked" if response.status in (401, 403) else "unreachable")
             return [CrawlError(url, stage, f"HTTP {response.status}", response.status,
                                gone=response.status in GONE_STATUSES)]
-        if first:
+        if first and "robots.txt" in str(failure.value):
+            self.source_failed(listing, "forbidden by robots.txt", "blocked")
+        elif first:
             self.source_failed(listing, f"unreachable ({type(failure.value).__name__})")
         return [CrawlError(url, stage, f"{type(failure.value).__name__}: {failure.value}")]

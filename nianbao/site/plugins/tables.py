@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 PLUGIN = "nianbao"
 # columns of saved queries that hold a report's URL
-REPORT_COLUMNS = {"年报", "上年年报"}
+REPORT_COLUMNS = {"年报", "上年年报", "去年的年报"}
 
 
 @hookimpl
@@ -25,7 +25,8 @@ def extra_template_vars(database, table, datasette):
 @hookimpl
 def menu_links(datasette, actor, request):
     return [{"href": datasette.urls.path("/about"), "label": "关于年报"},
-            {"href": datasette.urls.path("/charts"), "label": "图表"}]
+            {"href": datasette.urls.path("/charts"), "label": "图表"},
+            {"href": datasette.urls.path("/coverage"), "label": "覆盖范围"}]
 
 
 @hookimpl
