@@ -35,14 +35,17 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-# a worker is replaced after this many reports: what the PDF and Word libraries keep
-# between calls (and the allocator's fragments) cannot build up over a national crawl
+# the workers are replaced after this many reports each: what the PDF and Word libraries
+# keep between calls (and the allocator's fragments) cannot build up over a national crawl.
+# The pool retires itself (the next reports go to new workers, the old ones finish theirs
+# and exit) rather than using `max_tasks_per_child`, which can leave Python 3.11's executor
+# with no worker at all, waiting for ever.
 TASKS_PER_WORKER = 500
 
 
 def _workers(count: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=count, mp_context=_SPAWN, initializer=_die_with,
-                               initargs=(os.getpid(),), max_tasks_per_child=TASKS_PER_WORKER)
+                               initargs=(os.getpid(),))
 
 
 class WorkerDied(RuntimeError):
@@ -65,12 +68,25 @@ class ParsePool:
     def __init__(self, workers: int | None = None):
         self.workers = default_workers() if workers is None else workers
         self._executor: Executor | None = None
+        self._submitted = 0               # reports given to the current workers
+        self._retired: list[Executor] = []  # workers finishing their last reports
 
     def _pool(self) -> Executor:
+        if self._executor is not None and self.workers > 0 \
+                and self._submitted >= TASKS_PER_WORKER * self.workers:
+            self._executor.shutdown(wait=False)
+            self._retired.append(self._executor)
+            self._executor = None
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1) if self.workers <= 0 else \
                 _workers(self.workers)
+            self._submitted = 0
         return self._executor
+
+    def _submit(self, url: str, files: list, context: dict) -> tuple[Future, Executor]:
+        pool = self._pool()
+        self._submitted += 1
+        return pool.submit(self.function, url, files, **context), pool
 
     def _restart(self, broken: Executor) -> None:
         if self._executor is broken:  # another report may have restarted it already
@@ -86,9 +102,9 @@ class ParsePool:
 
     async def build(self, url: str, files: list, **context):
         """The report record, parsed in a worker, awaited without blocking the loop."""
-        pool = self._pool()
+        future, pool = self._submit(url, files, context)
         try:
-            return await asyncio.wrap_future(pool.submit(self.function, url, files, **context))
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._restart(pool)
         try:
@@ -108,8 +124,8 @@ class ParsePool:
             if alone:
                 running[self._alone(url, files, context)] = (job, None)
             else:
-                pool = self._pool()
-                running[pool.submit(self.function, url, files, **context)] = (job, pool)
+                future, pool = self._submit(url, files, context)
+                running[future] = (job, pool)
 
         for job in jobs:
             start(job)
@@ -135,6 +151,9 @@ class ParsePool:
                     start(following)
 
     def close(self) -> None:
+        for retired in self._retired:
+            retired.shutdown(wait=True)
+        self._retired = []
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

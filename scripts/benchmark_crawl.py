@@ -198,9 +198,10 @@ def main() -> None:
         runs = {}
         if "bare" in chosen:
             runs["bare"] = measured([python, "-m", "scrapy", "runspider", str(bare_file), *settings], work)
-        # one synthetic column far longer than any real one: the link cap lifted
+        # one synthetic column far longer than any real one: the link and page caps lifted
         crawl = [python, "-m", "scrapy", "crawl", "annual_reports", "-a", f"urls={listing}",
-                 "-s", f"ARCHIVE_DB={archive}", "-s", "NIANBAO_MAX_REPORT_LINKS=1000000", *settings]
+                 "-s", f"ARCHIVE_DB={archive}", "-s", "NIANBAO_MAX_REPORT_LINKS=1000000",
+                 "-s", "NIANBAO_MAX_LISTING_PAGES=100000", *settings]
         for name in ("first", "again"):
             if name in chosen:
                 runs[name] = measured(crawl, ROOT)

@@ -4,6 +4,7 @@ and the exit codes cron sees. Every portal is served on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -489,6 +490,26 @@ def test_the_parse_pool_blames_only_the_report_that_kills_its_worker(monkeypatch
     assert isinstance(outcomes.pop("doomed"), WorkerDied)
     assert {name: record.fields["status"] for name, record in outcomes.items()} == {
         "one": "ok", "two": "ok", "three": "ok"}
+
+
+def test_the_parse_pool_replaces_its_workers_and_never_runs_out_of_them(monkeypatch):
+    from nianbao import parsing
+    from nianbao.archive import DocumentRecord
+
+    from .portals import corpus_file
+
+    monkeypatch.setattr(parsing, "TASKS_PER_WORKER", 2)
+    body = corpus_file("seed-000", "page.html")
+    files = [(DocumentRecord(url="http://a.gov.cn/x", kind="html", sha256="0" * 64, size=len(body)), body)]
+    jobs = [(n, f"http://a.gov.cn/{n}", files, {}) for n in range(9)]
+    with parsing.ParsePool(2) as pool:
+        first = pool._pool()
+        outcomes = dict(pool.build_all(jobs))
+        assert sorted(outcomes) == list(range(9))
+        assert all(record.fields["status"] == "ok" for record in outcomes.values())
+        assert first in pool._retired and len(pool._retired) >= 2  # new workers every 4 reports
+        # and one at a time, as the crawl asks
+        assert asyncio.run(pool.build("http://a.gov.cn/last", files)).fields["status"] == "ok"
 
 
 # --- where the files are kept -----------------------------------------------------------------
