@@ -29,6 +29,7 @@ from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
 from nianbao.assemble import current_documents, is_unchanged, source_fields
 from nianbao.parsing import ParsePool, WorkerDied
 from parsers.formats import by_media_type, by_suffix
+from parsers.template import earlier_template
 
 from .items import CrawlError, ReportPage
 from .middlewares import NOT_MODIFIED, SCOPE, STORED, Refused, files_location, store_options
@@ -345,7 +346,7 @@ class ArchivePipeline:
         except WorkerDied as died:  # the report is left for the next crawl to try again
             self.error(item.url, "parse", str(died))
             return
-        if record.fields["status"] != "ok":
+        if record.fields["status"] not in ("ok", earlier_template()):
             failed = [doc for doc in record.documents if doc.parse_error]
             for doc in failed:
                 self.error(doc.url, "parse", doc.parse_error)

@@ -19,6 +19,7 @@ import hashlib
 import json
 
 import parsers
+from parsers.template import earlier_template, first_year
 from parsers.formats import BY_KIND
 
 from .archive import DocumentRecord, ReportRecord
@@ -106,10 +107,15 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
     metadata = {**hints, **{k: v for k, v in (page_result or {}).get("metadata", {}).items() if v}}
     title = ((page_result or {}).get("title") or (best or {}).get("title")
              or metadata.get("标题"))
+    year = (best or {}).get("year") or (page_result or {}).get("year")
+    template = (best or {}).get("template")
     if best is None:
         status = "unreadable"
     elif _cell_count(best):
         status = "ok"
+    elif year and year < first_year():
+        # before the national tables existed: not a failure to read them
+        status = template = earlier_template()
     else:
         status = "no_tables"
     checks = (best or {}).get("checks", [])
@@ -117,8 +123,8 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
     warnings += [f"{doc.url}: {doc.parse_error}" for doc, _ in parsed if doc.parse_error]
     fields = {
         "title": title,
-        "year": (best or {}).get("year") or (page_result or {}).get("year"),
-        "template": (best or {}).get("template"),
+        "year": year,
+        "template": template,
         "status": status,
         **{column: metadata.get(key) or None for column, key in _METADATA_FIELDS.items()},
         **source_fields(source),

@@ -29,6 +29,16 @@ def template() -> dict:
     return yaml.safe_load(TEMPLATE_PATH.read_text(encoding="utf-8"))
 
 
+def first_year() -> int:
+    """The first reporting year printed with the national tables."""
+    return int(template()["first_year"])
+
+
+def earlier_template() -> str:
+    """The `template` (and `status`) of a report for a year before `first_year`."""
+    return template()["earlier"]
+
+
 def section_titles() -> dict[str, str]:
     """一 -> 一、总体情况 … 六 -> 六、其他需要报告的事项."""
     return dict(template()["sections"])

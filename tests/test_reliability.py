@@ -603,3 +603,51 @@ def test_the_crawl_as_warc_beside_the_store_with_revisits_for_304s(tmp_path):
             assert headers.get_header("WARC-Profile").endswith("revisit/server-not-modified")
     finally:
         server.shutdown()
+
+
+# --- old reports are not failures ---------------------------------------------------------------
+
+OLD_REPORT = """<html><head><meta charset="utf-8"><title>某县人民政府{year}年政府信息公开工作年度报告</title></head>
+<body><div class="TRS_Editor"><p>某县人民政府{year}年政府信息公开工作年度报告</p>
+<p>一、概述</p><p>{year}年，我县认真贯彻落实《中华人民共和国政府信息公开条例》，全年主动公开政府信息1234条。</p>
+<table><tr><td>指标名称</td><td>单位</td><td>数量</td></tr>
+<tr><td>主动公开政府信息数</td><td>条</td><td>1234</td></tr></table></div></body></html>"""
+
+
+def test_a_report_from_before_the_national_tables_is_archived_searchable_and_no_failure(tmp_path):
+    from .portals import Portal
+
+    portal = Portal()
+    for year in (2016, 2022):  # 2022: a report that should have the tables and has none
+        portal.add(f"/nb/t{year + 1}0115_{year}.html", OLD_REPORT.format(year=year))
+    portal.add("/nb/index.html", "<html><body><ul>" + "".join(
+        f"<li><a href='/nb/t{y + 1}0115_{y}.html'>某县人民政府{y}年政府信息公开工作年度报告</a></li>"
+        for y in (2016, 2022)) + "</ul></body></html>")
+    server = portal.serve()
+    db = tmp_path / "archive.db"
+    try:
+        run = run_scrapy(db, [portal.base + "/nb/index.html"])
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert query(db, "select year, template, status from reports order by year") == [
+        {"year": 2016, "template": "pre2019", "status": "pre2019"},
+        {"year": 2022, "template": None, "status": "no_tables"}]
+    # only the 2022 report is a failure to read
+    assert [(e["url"].rsplit("/", 1)[1], e["stage"]) for e in query(db, "select url, stage from errors")] == [
+        ("t20230115_2022.html", "parse")]
+    assert query(db, "select 模板 from figures where 年度 = 2016") == [{"模板": "pre2019"}]
+    # the site's search finds it
+    from nianbao.search import match_expression, reports_matching
+
+    found = query(db, f"select year from reports where id in ({reports_matching('q')})",
+                  {"q": match_expression("主动公开 2016")})
+    assert found == [{"year": 2016}]
+    # and its page says why it has no tables
+    from datasette.utils import tilde_encode
+
+    from nianbao.publish import datasette_app
+
+    url = query(db, "select url from reports where year = 2016")[0]["url"]
+    page = asyncio.run(datasette_app(db).client.get(f"/archive/reports/{tilde_encode(url)}")).text
+    assert "2019 年以前的报告：没有全国统一表格" in page and "没有读出表格数字" not in page
