@@ -13,6 +13,8 @@ MAX_OCR_PAGES = 20
 OCR_SECONDS_PER_PAGE = 60
 # LibreOffice conversion of a DOC or WPS file
 OFFICE_SECONDS = 120
+# cells of one spreadsheet's used range (a report's tables fill about 1,500)
+MAX_SHEET_CELLS = 200_000
 # HTML and text are decoded up to this many characters
 MAX_TEXT_CHARS = 4 * 1024 * 1024
 # a figure no report can hold: beyond this, or negative outside the 2019 template's

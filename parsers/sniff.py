@@ -19,5 +19,6 @@ def sniff(body: bytes, content_type: str | None = None, url: str | None = None) 
         if fmt.read and fmt.recognise(probe):
             return fmt.kind
     if probe.zipped:
-        raise ReportParseError("the file is a zip archive without a Word document in it")
+        raise ReportParseError("the file is a zip archive with neither a Word document nor an "
+                               "Excel workbook in it")
     raise ReportParseError("the file is binary data of no format the parsers read")

@@ -104,14 +104,14 @@ def _long_pdf(pages: int) -> bytes:
     return document.tobytes()
 
 
-def _zip_bomb() -> bytes:
+def _zip_bomb(member_name: str = "word/document.xml") -> bytes:
     import io
     import zipfile
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+        with archive.open(member_name, "w", force_zip64=True) as member:
             block = b"\0" * (1 << 20)
             for _ in range(256):
                 member.write(block)
@@ -129,7 +129,25 @@ BAD_INPUTS = {
     "notice.html": lambda: "<html><body><h1>关于召开会议的通知</h1><p>各单位：定于周一开会。</p></body></html>".encode(),
     "long.pdf": lambda: _long_pdf(300),
     "archive.zip": lambda: _zip_of({"a.txt": b"hello"}),
+    "bomb.xlsx": lambda: _zip_bomb("xl/workbook.xml"),
+    "corrupt.xlsx": lambda: _zip_of({"xl/workbook.xml": b"<not a workbook", "[Content_Types].xml": b"<x"}),
+    "huge.xlsx": lambda: _huge_sheet(),
+    "truncated.xls": lambda: (ROOT / "tests/corpus/seed-000/report.xls").read_bytes()[:4000],
 }
+
+
+def _huge_sheet() -> bytes:
+    """A workbook whose used range runs to a million cells (one far-away cell)."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.cell(1, 1, "某县2022年政府信息公开工作年度报告")
+    book.active.cell(50_000, 20, 1)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def _zip_of(members: dict) -> bytes:
@@ -155,6 +173,26 @@ def test_bad_input_fails_in_one_clear_line(name, tmp_path):
     assert "Traceback" not in result.stderr
     with pytest.raises(parsers.ReportParseError):
         parsers.parse_report(path.read_bytes())
+
+
+def test_a_page_without_tables_takes_its_figures_from_a_spreadsheet_attachment():
+    from nianbao.archive import DocumentRecord
+    from nianbao.assemble import build_report
+
+    page = "<html><head><meta charset='utf-8'><title>某街道2020年政府信息公开工作年度报告</title></head><body>" \
+           "<p>某街道2020年政府信息公开工作年度报告</p><p>附件：年报附表.xlsx</p></body></html>"
+    sheet = (ROOT / "tests/corpus/seed-000/sheets.xlsx").read_bytes()
+    gold = json.loads((ROOT / "tests/corpus/seed-000/gold.json").read_text(encoding="utf-8"))
+    files = [(DocumentRecord(url=url, kind=kind, sha256="0" * 64, size=len(body)), body)
+             for url, kind, body in (("http://a.gov.cn/t1.html", "html", page.encode()),
+                                     ("http://a.gov.cn/P1.xlsx", "xlsx", sheet))]
+    record = build_report("http://a.gov.cn/t1.html", files)
+    assert record.fields["status"] == "ok"
+    assert record.fields["report_document"] == "http://a.gov.cn/P1.xlsx"
+    cells = {(t, r, c): v for t, r, c, v in record.cells}
+    expected = {(t, r, c): v for t, rows in gold["tables"].items() for r, cols in rows.items()
+                for c, v in cols.items()}
+    assert cells == expected
 
 
 def test_a_missing_file_is_one_line_too(tmp_path):

@@ -19,7 +19,8 @@ from parsers.formats import by_suffix
 # the corpus's files and the format each is scored as: its kind (parsers/formats), a scan
 # apart from a PDF with a text layer
 FORMATS = {name: "scan" if name.startswith("scan.") else by_suffix(name.rsplit(".", 1)[1]).kind
-           for name in ("report.txt", "page.html", "report.docx", "report.pdf", "report.doc", "scan.pdf")}
+           for name in ("report.txt", "page.html", "report.docx", "report.pdf", "report.doc", "scan.pdf",
+                        "report.xlsx", "sheets.xlsx", "report.xls")}
 
 
 @dataclass

@@ -81,6 +81,11 @@ FORMATS = (
            ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",), rank=4,
            recognise=lambda p: p.zipped and "word/document.xml" in p.zip_names,
            read=_read("docx", "read_docx")),
+    # Excel 97 (.xls) shares the OLE container with Word 97: its directory names a Workbook
+    # stream (UTF-16); LibreOffice Calc turns it into .xlsx, read as such
+    Format("xls", ("xls",), ("application/vnd.ms-excel",), rank=3,
+           recognise=lambda p: p.ole and "Workbook".encode("utf-16-le") in p.body,
+           read=_read("office", "read_spreadsheet", "kind")),
     # Kingsoft WPS and Word 97 share the OLE container (LibreOffice reads both); only the
     # name tells them apart
     Format("wps", ("wps",), ("application/kswps", "application/vnd.ms-works"), rank=3,
@@ -98,8 +103,9 @@ FORMATS = (
            recognise=lambda p: not p.binary and not p.zipped,
            read=_read("text", "read_text", "content_type")),
     # captured and served, not read
-    Format("xls", ("xls",), ("application/vnd.ms-excel",)),
-    Format("xlsx", ("xlsx",), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)),
+    Format("xlsx", ("xlsx",), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+           rank=4, recognise=lambda p: p.zipped and "xl/workbook.xml" in p.zip_names,
+           read=_read("xlsx", "read_xlsx")),
     Format("et", ("et",), ("application/kset",)),
     Format("ofd", ("ofd",), ("application/ofd",)),
     Format("zip", ("zip",), ("application/zip",)),

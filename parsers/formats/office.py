@@ -69,3 +69,12 @@ def read_legacy(body: bytes, kind: str) -> Extracted:
     extracted = read_docx(convert(body, f".{kind}"))
     extracted.format = kind
     return extracted
+
+
+def read_spreadsheet(body: bytes, kind: str) -> Extracted:
+    """A legacy workbook (.xls), through LibreOffice Calc, read as .xlsx."""
+    from .xlsx import read_xlsx
+
+    extracted = read_xlsx(convert(body, f".{kind}", "xlsx"))
+    extracted.format = kind
+    return extracted

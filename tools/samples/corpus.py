@@ -11,6 +11,9 @@ Each sample gets a folder:
     report.docx   python-docx, merged cells as the template prints them
     report.pdf    LibreOffice's PDF of report.docx
     report.doc    LibreOffice's Word 97 file of report.docx
+    report.xlsx   the tables on one sheet under the title and headings (openpyxl)
+    sheets.xlsx   one sheet per table
+    report.xls    LibreOffice's Excel 97 file of report.xlsx
     scan.pdf      report.pdf as page images, no text layer (a few samples only)
     source.sha256 what the files were made from: a sample whose source did not change is
                   not made again (LibreOffice's output differs at every run)
@@ -25,8 +28,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, samples,
-                     scanned_pdf)
+from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, report_xls,
+                     report_xlsx, samples, scanned_pdf)
 
 # samples also kept as scans (OCR is slow: a few pages each)
 SCANNED = ("variant-004",)
@@ -48,7 +51,13 @@ def build_corpus(out: Path, log=print) -> list[Path]:
         folder.mkdir(exist_ok=True)
         digest = source_digest(sample)
         stamp = folder / "source.sha256"
-        if stamp.exists() and stamp.read_text().strip() == digest:
+        unchanged = stamp.exists() and stamp.read_text().strip() == digest
+        for name, one_sheet in (("report.xlsx", True), ("sheets.xlsx", False)):
+            if not unchanged or not (folder / name).exists():
+                (folder / name).write_bytes(report_xlsx(sample, one_sheet=one_sheet))
+        if not unchanged or not (folder / "report.xls").exists():
+            (folder / "report.xls").write_bytes(report_xls((folder / "report.xlsx").read_bytes()))
+        if unchanged:
             folders.append(folder)
             continue
         (folder / "gold.json").write_text(

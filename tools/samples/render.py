@@ -37,7 +37,7 @@ from parsers.report import find_sections
 from parsers.template import (APPLICATIONS, GRID, Cell, application_columns, layout, review_columns,
                               review_groups, section_titles, table_sections)
 from parsers.template import template as template_data
-from parsers.vocabulary import format_number
+from parsers.vocabulary import format_number, parse_number
 
 SEEDS_DIR = Path(__file__).with_name("seeds")
 # how a careless office prints labels (the "messy" sample): spaces inside, full-width
@@ -491,6 +491,57 @@ def report_docx(sample: Sample) -> bytes:
     return buffer.getvalue()
 
 
+# --- spreadsheets ------------------------------------------------------------------------------
+
+
+def report_xlsx(sample: Sample, *, one_sheet: bool = True) -> bytes:
+    """The three tables as an office attaches them in Excel: on one sheet under the title and
+    the section headings (each a row merged across the table's width), or one sheet per
+    table; merged cells as the template prints them, figures as numbers."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "年报附表"
+    row_at = 1
+    tables = [(title, table) for title, _, table in _body(sample) if table]
+    for index, (title, table) in enumerate(tables):
+        columns, _ = GRID[table]
+        if not one_sheet and index:
+            sheet, row_at = book.create_sheet(title[:2].strip("、")), 1
+        if index == 0 or not one_sheet:
+            if index == 0:
+                sheet.cell(row_at, 1, sample.title)
+                sheet.merge_cells(start_row=row_at, start_column=1, end_row=row_at, end_column=columns)
+                row_at += 1
+        sheet.cell(row_at, 1, title)
+        sheet.merge_cells(start_row=row_at, start_column=1, end_row=row_at, end_column=columns)
+        row_at += 1
+        occupied: set[tuple[int, int]] = set()
+        for r, row in enumerate(sample_layout(sample, table)):
+            c = 0
+            for cell in row:
+                while (r, c) in occupied:
+                    c += 1
+                value = cell.text
+                number = parse_number(value) if value.strip() else None
+                sheet.cell(row_at + r, c + 1, number if number is not None and cell.key else value)
+                if cell.rowspan > 1 or cell.colspan > 1:
+                    sheet.merge_cells(start_row=row_at + r, start_column=c + 1,
+                                      end_row=row_at + r + cell.rowspan - 1,
+                                      end_column=c + cell.colspan)
+                for dr in range(cell.rowspan):
+                    for dc in range(cell.colspan):
+                        occupied.add((r + dr, c + dc))
+                c += cell.colspan
+            last = r
+        row_at += last + 2
+    book.properties.title = sample.title
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 # --- LibreOffice and scans ----------------------------------------------------------------------------
 
 
@@ -502,6 +553,11 @@ def report_pdf(docx_bytes: bytes) -> bytes:
 def report_doc(docx_bytes: bytes) -> bytes:
     from parsers.formats.office import convert
     return convert(docx_bytes, ".docx", "doc")
+
+
+def report_xls(xlsx_bytes: bytes) -> bytes:
+    from parsers.formats.office import convert
+    return convert(xlsx_bytes, ".xlsx", "xls")
 
 
 def scanned_pdf(pdf_bytes: bytes, dpi: int = 200) -> bytes:
