@@ -23,6 +23,7 @@ from parsers.template import earlier_template, first_year
 from parsers.formats import BY_KIND
 
 from .archive import DocumentRecord, ReportRecord
+from .figures import body_of
 from .search import index_row
 
 # report columns filled from metadata keys
@@ -127,6 +128,9 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
         "template": template,
         "status": status,
         **{column: metadata.get(key) or None for column, key in _METADATA_FIELDS.items()},
+        # the body its title names where no page prints a 发布机构 (a report linked straight
+        # to its PDF): the same body as figures.发布机构, for facets and exports alike
+        "publisher": body_of(metadata.get("发布机构"), title),
         **source_fields(source),
         "checks_ok": int(all(c["ok"] for c in checks)) if checks else None,
         "checks_failed": sum(1 for c in checks if not c["ok"]),

@@ -36,3 +36,16 @@ def test_a_body_is_its_publisher_or_the_one_its_title_names():
     assert body_of("天水郡街道", "秦州区天水郡街道2021年政府信息公开工作年度报告") == "天水郡街道"
     assert body_of(None, "跃进街道办事处2021 年政府信息公开工作年度报告") == "跃进街道办事处"
     assert body_of(None, "政府信息公开工作年度报告") is None
+
+
+def test_a_report_without_a_printed_publisher_is_one_body_in_reports_and_figures():
+    from nianbao.archive import DocumentRecord, figures_row
+    from nianbao.assemble import build_report
+
+    from .conftest import ROOT
+
+    pdf = (ROOT / "tests/corpus/seed-000/report.pdf").read_bytes()
+    url = "http://a.gov.cn/P0001.pdf"  # linked straight from the listing: no page, no 发布机构
+    record = build_report(url, [(DocumentRecord(url=url, kind="pdf", sha256="0" * 64, size=len(pdf)), pdf)])
+    assert record.fields["publisher"] == "芝罘区只楚街道办事处"
+    assert figures_row({"url": url, **record.fields}, record.cells)["发布机构"] == "芝罘区只楚街道办事处"
