@@ -33,7 +33,7 @@ import sqlite_utils
 
 from parsers.formats import FORMATS
 
-from .figures import body_of, headline
+from .figures import body_of, headline, lateness
 from .schema import ensure_schema
 from .store import ContentStore, content_path, files_dir, sha256, store_for  # noqa: F401 (the archive's API)
 from .search import COLUMNS, FTS_TABLE, index_row
@@ -55,6 +55,7 @@ def figures_row(report: dict, cells: list) -> dict:
         "模板": report.get("template"),
         "发布机构": body_of(report.get("publisher"), report.get("title")),
         "发布时间": report.get("published"),
+        **dict(zip(("逾期天数", "发布日期存疑"), lateness(report.get("year"), report.get("published")))),
         **{name: report.get(column) for column, name in _FIGURES_REGION.items()},
         **headline(cells),
         "勾稽关系成立": report.get("checks_ok"), "不成立条数": report.get("checks_failed"),

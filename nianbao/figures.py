@@ -8,6 +8,7 @@ parts that were printed. Adding a figure is one entry in the template.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from parsers.template import headline as headline_figures
@@ -46,3 +47,24 @@ def body_of(publisher: str | None, title: str | None) -> str | None:
         return publisher
     found = _BODY_IN_TITLE.match(title or "")
     return found.group(1) if found else None
+
+
+# 《政府信息公开条例》第五十条: each body publishes its report for a year by 31 January of
+# the next (month, day)
+DEADLINE = (1, 31)
+
+
+def lateness(year: int | None, published: str | None) -> tuple[int | None, int | None]:
+    """(days after the deadline it was published, 0 when on time; 1 when its date cannot
+    be right: published before the year it reports on had ended). Both None when the year
+    or the date is unknown; the days None when the date is doubtful."""
+    try:
+        date = datetime.date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return None, None
+    if not year:
+        return None, None
+    if date <= datetime.date(year, 12, 31):
+        return None, 1
+    deadline = datetime.date(year + 1, *DEADLINE)
+    return max(0, (date - deadline).days), 0

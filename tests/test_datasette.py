@@ -395,3 +395,21 @@ def test_any_archive_file_gets_the_description(archive_copy, tmp_path):
     app = datasette_app(other)
     response = asyncio.run(app.client.get("/other/reports"))
     assert response.status_code == 200 and "年报 (reports)" in response.text
+
+
+# --- who reported late ------------------------------------------------------------------------
+
+
+def test_late_reports_are_counted_from_31_january_of_the_next_year(get, demo_archive):
+    from nianbao.figures import lateness
+
+    with sqlite3.connect(demo_archive) as connection:
+        figures = connection.execute("select 年报, 年度, 发布时间, 逾期天数, 发布日期存疑 from figures").fetchall()
+    assert figures and all((late, doubtful) == lateness(year, published)
+                           for _, year, published, late, doubtful in figures)
+    late = sorted(url for url, _, _, days, _ in figures if days and days > 0)
+    listed = rows_of(get, "/archive/late_reports?年度=&省=")
+    assert sorted(row["年报"] for row in listed) == late
+    by_region = rows_of(get, "/archive/late_by_region")
+    assert sum(row["年报数"] for row in by_region) == len(figures)
+    assert sum(row["逾期"] for row in by_region) == len(late)

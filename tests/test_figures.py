@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nianbao.figures import body_of, headline
 
 
@@ -49,3 +51,20 @@ def test_a_report_without_a_printed_publisher_is_one_body_in_reports_and_figures
     record = build_report(url, [(DocumentRecord(url=url, kind="pdf", sha256="0" * 64, size=len(pdf)), pdf)])
     assert record.fields["publisher"] == "芝罘区只楚街道办事处"
     assert figures_row({"url": url, **record.fields}, record.cells)["发布机构"] == "芝罘区只楚街道办事处"
+
+
+@pytest.mark.parametrize("year, published, late", [
+    (2021, "2022-01-31", (0, 0)),        # on the last day
+    (2022, "2023-01-20", (0, 0)),
+    (2021, "2022-03-02", (30, 0)),       # February 2022 has 28 days
+    (2023, "2024-03-01", (30, 0)),       # 2024 is a leap year
+    (2021, "2021-06-01", (None, 1)),     # before the year ended: not a real publishing date
+    (2021, "2021-12-31", (None, 1)),
+    (2021, None, (None, None)),
+    (None, "2022-02-01", (None, None)),
+    (2021, "2022年2月1日", (None, None)),  # not ISO: unknown, not guessed
+])
+def test_a_report_is_late_after_31_january_of_the_next_year(year, published, late):
+    from nianbao.figures import lateness
+
+    assert lateness(year, published) == late
