@@ -413,3 +413,12 @@ def test_late_reports_are_counted_from_31_january_of_the_next_year(get, demo_arc
     by_region = rows_of(get, "/archive/late_by_region")
     assert sum(row["年报数"] for row in by_region) == len(figures)
     assert sum(row["逾期"] for row in by_region) == len(late)
+
+
+def test_a_saved_question_is_titled_in_chinese_and_shows_its_results_not_its_sql(get):
+    html = get("/archive/late_by_region").text
+    assert re.search(r"<title>按地区和年度：按时、逾期、日期存疑的年报：政府信息公开年报档案</title>", html)
+    assert "sum(逾期天数 = 0)" not in html and '<textarea id="sql-editor"' not in html
+    assert "年报数" in html  # the results are there
+    shown = get("/archive/late_by_region?_show_sql=1").text
+    assert "sum(逾期天数 = 0)" in shown  # one click away
