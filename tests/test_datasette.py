@@ -298,9 +298,16 @@ def test_filtered_csv_opens_in_excel(get):
     assert response.status_code == 200 and response.content.startswith(BOM)
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 5 and {"年度", "新收申请", "发布机构"} <= set(rows[0])
+    # one click downloads it, named after its view
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"export.csv\"; filename*=UTF-8''" + quote("年报数字_年度2021.csv"))
     download = get("/archive/figures.csv?年度=2021&_dl=1")
     assert download.headers["content-disposition"].startswith("attachment")
     assert download.content.startswith(BOM)
+    named = get(f"/archive/late_reports.csv?年度=2021&省={quote('示例 省')}").headers["content-disposition"]
+    assert named.endswith(quote("逾期发布的年报_年度2021_省示例_省.csv"))
+    searched = get("/archive/reports.csv?_search=复议&_col=title").headers["content-disposition"]
+    assert searched.endswith(quote("年报_检索复议.csv"))
 
 
 def test_saved_query_exports_csv_and_json(get):
