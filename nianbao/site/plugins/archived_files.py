@@ -28,7 +28,8 @@ def _disposition(kind: str, name: str, digest: str, download: bool) -> str:
     extension = kind if kind in MEDIA_TYPES else "bin"
     fallback = f"{digest[:12]}.{extension}"
     mode = "inline" if kind in _INLINE and not download else "attachment"
-    return f"{mode}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name or fallback)}"
+    name = re.sub(r'[\\/:*?"<>|\r\n]+', "_", name or "").strip() or fallback
+    return f"{mode}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
 async def archived_copy(datasette, request):
@@ -36,8 +37,11 @@ async def archived_copy(datasette, request):
     for db in datasette.databases.values():
         if db.is_memory or not db.path or "documents" not in await db.table_names():
             continue
+        # a report's own page has no file name: it is saved under the report's title
         found = (await db.execute(
-            "select kind, content_type, filename, url from documents where sha256 = :d "
+            "select d.kind, d.content_type, coalesce(d.filename, (select r.title || '.' || d.kind "
+            "  from reports r where r.url = d.report_url and d.url = d.report_url)) as filename, "
+            "  d.url from documents d where d.sha256 = :d "
             "union all select null, content_type, null, url from document_versions where sha256 = :d "
             "limit 1", {"d": digest})).first()
         store = _store(db.path)
