@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import parsers
 from parsers.checks import run_checks
 from parsers.rows import Row, text_rows
@@ -93,3 +95,51 @@ def test_the_national_template_has_tables_but_no_figures():
     assert report["template"] == "2021"
     assert not any(report["tables"].values())
     assert "applications: the table prints no figures" in report["warnings"]
+
+
+# --- printing as offices do it (FIELD-NOTES: real reports seen since) ----------------------------
+
+def _quirk_page(edit):
+    """variant-003's page (the 2021 tables, many non-zero figures), printed with a quirk."""
+    import json
+
+    from .conftest import ROOT
+
+    folder = ROOT / "tests" / "corpus" / "variant-003"
+    html = (folder / "page.html").read_bytes().decode("gbk")
+    gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
+    return edit(html, gold), gold
+
+
+def _fee_printed(html: str, gold: dict, text: str) -> str:
+    import re
+
+    fee = gold["tables"]["active_disclosure"]["行政事业性收费"]["本年收费金额"]
+    start = html.index("行政事业性收费")
+    cell = re.compile(r"(<td[^>]*>)\s*" + re.escape(str(fee)) + r"\s*(</td>)")
+    found = cell.search(html, start)
+    return html[:found.start()] + found.group(1) + text + found.group(2) + html[found.end():]
+
+
+@pytest.mark.parametrize("quirk, edit, fee", [
+    ("labels broken by <br />", lambda h, g: h.replace("社会公益组织", "社会公益<br />组织")
+     .replace("本年度办理结果", "本年度办<br />理结果"), None),
+    ("labels with stray spaces", lambda h, g: h.replace("社会公益组织", "社会公益 组织")
+     .replace("法律服务机构", "法律服务 机构"), None),
+    ("&nbsp;-padded headers", lambda h, g: __import__("re").sub(
+        r">(自然人|商业企业|总计)<", r">&nbsp;\1&nbsp;<", h), None),
+    ("a header that says more", lambda h, g: h.replace("现行有效件数", "现行有效件数（历史累计）"), None),
+    ("a unit inside the cell", lambda h, g: _fee_printed(h, g, "45381.99元"), 45381.99),
+    ("a unit in 万元 inside the cell", lambda h, g: _fee_printed(h, g, "45381.99万元"), 45381.99),
+    ("six decimals", lambda h, g: _fee_printed(h, g, "5949.088667"), 5949.088667),
+])
+def test_reports_printed_with_office_quirks_read_every_cell(quirk, edit, fee):
+    html, gold = _quirk_page(edit)
+    report = parsers.parse_report(html.encode("gbk"), "text/html; charset=gbk", "http://a.gov.cn/t.html")
+    expected = {(t, r, c): v for t, rows in gold["tables"].items() for r, cols in rows.items()
+                for c, v in cols.items()}
+    if fee is not None:
+        expected["active_disclosure", "行政事业性收费", "本年收费金额"] = fee
+    read = {(t, r, c): v for t, rows in report["tables"].items() for r, cols in rows.items()
+            for c, v in cols.items()}
+    assert read == expected, quirk
