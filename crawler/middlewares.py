@@ -11,7 +11,6 @@ that the spider and the pipelines need not check it by hand.
   with its validators (If-None-Match, If-Modified-Since): an unchanged file answers 304,
   with no body, and counts as seen. Listing pages are always fetched whole: they are how
   new reports are found.
-
 - `SourceBudgetMiddleware` gives each source (a registry entry, or a listing) a budget of
   requests and of time, so that one huge or broken portal cannot hold a registry crawl.
 - `ReportsInFlightMiddleware` (a spider middleware) bounds the reports between the spider
@@ -32,8 +31,8 @@ from urllib.parse import urlparse
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 
-from nianbao.archive import StoredDocuments, files_dir
-from nianbao.store import open_store
+from nianbao.archive import StoredDocuments
+from nianbao.store import files_dir, open_store
 
 from .items import ReportPage
 from .links import same_site
@@ -207,7 +206,7 @@ class SourceBudgetMiddleware:
     """At most NIANBAO_SOURCE_MAX_REQUESTS requests for one source's listings and report
     pages, and none after NIANBAO_SOURCE_MAX_SECONDS from its first (0: no limit). The
     attachments of a page already fetched are not counted: a report is not archived
-    without its files. The rest of the source waits for the next crawl."""
+    without its files. What is over the budget is not fetched this crawl."""
 
     def __init__(self, max_requests: int, max_seconds: float):
         self.max_requests, self.max_seconds = max_requests, max_seconds

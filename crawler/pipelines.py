@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import re
+from collections import Counter
 from io import BytesIO
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
@@ -24,10 +25,10 @@ from scrapy.exceptions import CloseSpider
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import ensure_awaitable
 
-from nianbao.archive import (Archive, ArchiveBusy, ContentStore, DocumentRecord,
-                             content_path, files_dir, now, sha256)
+from nianbao.archive import Archive, ArchiveBusy, DocumentRecord, now
 from nianbao.assemble import current_documents, is_unchanged, source_fields
 from nianbao.parsing import ParsePool, WorkerDied
+from nianbao.store import ContentStore, content_path, sha256
 from parsers.formats import by_media_type, by_suffix
 from parsers.template import earlier_template
 
@@ -96,7 +97,9 @@ class ContentAddressedFilesStore(FSFilesStore):
     _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-store")
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
-        return asyncio.wrap_future(self._writer.submit(ContentStore(self.basedir).put, buf.getvalue()))
+        # `path` is content_path(digest): the bytes were hashed once, by the pipeline
+        return asyncio.wrap_future(self._writer.submit(
+            ContentStore(self.basedir).put, buf.getvalue(), PurePosixPath(path).name))
 
 
 class ReportFilesPipeline(FilesPipeline):
@@ -224,7 +227,7 @@ class ArchivePipeline:
         self.run_id: int | None = None
         self.counts = {"reports_new": 0, "reports_changed": 0, "reports_unchanged": 0,
                        "documents": 0, "documents_not_modified": 0, "errors": 0}
-        self.new_by_source: dict[str, int] = {}  # registry entry id -> new reports
+        self.new_by_source: Counter[str] = Counter()  # registry entry id -> new reports
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -260,7 +263,7 @@ class ArchivePipeline:
         health = getattr(spider, "source_health", lambda: [])()
         if health and reason == "finished":  # an interrupted run says nothing of health
             for entry in health:
-                entry["new"] = self.new_by_source.get(entry["id"], 0)
+                entry["new"] = self.new_by_source[entry["id"]]
             self.archive.record_source_health(self.run_id, health)
         listings = self.crawler.stats.get_value("nianbao/listings", 0)
         self.archive.finish_run(self.run_id, "finished" if reason == "finished" else reason,
@@ -355,7 +358,7 @@ class ArchivePipeline:
         self.archive.save_report(record, record.documents)
         self.counts["reports_changed" if state else "reports_new"] += 1
         if not state and item.source and item.source.get("id"):
-            self.new_by_source[item.source["id"]] = self.new_by_source.get(item.source["id"], 0) + 1
+            self.new_by_source[item.source["id"]] += 1
         logger.info("%s report: %s (%s, %s cells%s)", "changed" if state else "new",
                     record.fields["title"], record.fields["status"], len(record.cells),
                     "" if record.fields["checks_ok"] in (1, None) else

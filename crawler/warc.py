@@ -13,7 +13,6 @@ digests), so a record's digest names the file in the content store.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import os
 from datetime import datetime, timezone
@@ -27,6 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from nianbao import __version__
+from nianbao.store import sha256
 
 from .middlewares import STORED
 
@@ -88,7 +88,7 @@ class WarcMiddleware:
     def process_response(self, request, response, spider=None):
         if self.writer is None:
             return response
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = _warc_date(None)
         stored = request.meta.get(STORED)
         status = f"{response.status} {_phrase(response.status)}"
         http = StatusAndHeaders(status, _headers(response.headers), protocol=response.protocol or "HTTP/1.1")
@@ -104,7 +104,7 @@ class WarcMiddleware:
                 response.url, "response", payload=io.BytesIO(response.body), length=len(response.body),
                 http_headers=http, warc_headers_dict={
                     "WARC-Date": when,
-                    "WARC-Payload-Digest": warc_digest(hashlib.sha256(response.body).hexdigest())})
+                    "WARC-Payload-Digest": warc_digest(sha256(response.body))})
         self.writer.write_record(record)
         self.writer.write_record(self._request_record(request, record, when))
         return response

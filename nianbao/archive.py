@@ -35,7 +35,7 @@ from parsers.formats import FORMATS
 
 from .figures import body_of, headline, lateness
 from .schema import ensure_schema
-from .store import ContentStore, content_path, files_dir, sha256, store_for  # noqa: F401 (the archive's API)
+from .store import ContentStore, files_dir, store_for
 from .search import COLUMNS, FTS_TABLE, index_row
 
 DEFAULT_DB = "archive.db"
@@ -395,14 +395,13 @@ class Archive:
         """The stored report's content hash and parser version, and whether every row
         derived from it is there (its cells, figures and search rows): a report left
         half-written by an older version is not complete, and is parsed again."""
-        row = self._one(
+        return self._one(
             f"""select content_hash, parser_version,
                   cell_count is not null
                   and cell_count = (select count(*) from report_cells where report_id = r.id)
                   and exists (select 1 from figures where [年报] = r.url)
                   and exists (select 1 from [{FTS_TABLE}] where rowid = r.id) as complete
                 from reports r where url = ?""", url)
-        return row
 
     def stored_documents(self, report_url: str) -> list[DocumentRecord]:
         """Every file the report has been made of, as last stored, page first."""

@@ -85,6 +85,11 @@ def _check_crawl_arguments(urls, source, registry) -> None:
         entries = load_registry([registry] if registry else None).sources
     except RegistryError as error:
         raise _ArgumentError(str(error)) from None
+    _check_source(entries, source, registry)
+
+
+def _check_source(entries, source, registry) -> None:
+    """The registry has entries, and one of them is --source (by name or id)."""
     if not entries:
         raise _ArgumentError(f"no valid entry in {registry or 'the sources registry'} "
                              "(`nianbao sources` says why)")
@@ -379,30 +384,32 @@ an archive. Exit code 1 when a source failed, 4 when the check could not run."""
 def check(registry, source, write, settings):
     """Fetch each entry's listing: its family, its report links, what failed."""
     import datetime
+    from collections import Counter
 
     from .archive import read_archive
     from .crawl import run_crawl
     from .registry import mark_verified
 
     loaded = _load_registry(registry)
-    _check_crawl_arguments((), source, registry)
+    _check_source(loaded.sources, source, registry)
     options = {name: value.strip() for name, value in _pairs(settings, "-s").items()}
     options["NIANBAO_LISTINGS_ONLY"] = "True"
     with tempfile.TemporaryDirectory(prefix="nianbao-check-") as folder:
         db = Path(folder) / "check.db"
         code = run_crawl(db, source=source, registry=registry, settings=options)
-        rows = list(read_archive(db).query(
-            "select * from sources where last_run is not null order by outcome != 'ok', id")) \
-            if db.exists() else []
+        rows = []
+        if db.exists():
+            archive = read_archive(db)
+            rows = list(archive.query(
+                "select * from sources where last_run is not null order by outcome != 'ok', id"))
+            archive.close()
     if code or not rows:
         click.echo(f"Error: the check did not run (exit code {code}; see the log above)", err=True)
         sys.exit(EXIT_CRAWL_FAILED)
     for row in rows:
         click.echo(f"{row['outcome']}\t{row['family_seen'] or '-'}\t{row['reports_listed']}\t"
                    f"{row['id']}\t{row['name']}" + (f"\t{row['detail']}" if row["detail"] else ""))
-    outcomes = {}
-    for row in rows:
-        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+    outcomes = Counter(row["outcome"] for row in rows)
     click.echo(f"{len(rows)} sources checked: " + ", ".join(f"{n} {o}" for o, n in sorted(
         outcomes.items(), key=lambda item: (-item[1], item[0]))) + ", "
         + f"{sum(r['reports_listed'] or 0 for r in rows)} report links", err=True)

@@ -72,6 +72,7 @@ class RegionTable:
     def __init__(self, divisions: list[Division]):
         self.divisions = divisions
         self.by_code = {d.code: d for d in divisions}
+        self.stems = {d.code: _stem(d.name) for d in divisions}  # each name's, once
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "RegionTable":
@@ -93,7 +94,7 @@ class RegionTable:
     def _named(self, name: str, level: int, within: Division | None) -> list[Division]:
         stem = _stem(name)
         found = [d for d in self.divisions if d.level == level
-                 and (d.name == name or _stem(d.name) == stem)
+                 and (d.name == name or self.stems[d.code] == stem)
                  and (within is None or d.within(within))]
         exact = [d for d in found if d.name == name]
         if not found and len(stem) >= 2:  # 恩施 for 恩施土家族苗族自治州

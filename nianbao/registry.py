@@ -80,9 +80,6 @@ class Registry:
     refused: list[str]   # one line per entry left out: file, entry, why
     paths: list[Path]
 
-    def by_id(self) -> dict[str, Source]:
-        return {source.id: source for source in self.sources}
-
 
 def default_id(url: str | None) -> str:
     """An entry's id when it gives none: its start URL's host and path (renaming the body
@@ -200,7 +197,7 @@ def load_registry(paths=None, families=None) -> Registry:
     paths = [Path(p) for p in (paths or [p for p in DEFAULT_PATHS
                                         if p == REGISTRY_PATH or p.exists()])]
     sources, refused = [], []
-    seen: dict[str, str] = {}   # id, name or start URL -> where it was first given
+    seen: dict[tuple, str] = {}  # (id / name / start URL, its value) -> where first given
     for path in paths:
         for number, entry in enumerate(read_entries(path), start=1):
             name = entry.get("name") if isinstance(entry, dict) else None
@@ -209,27 +206,17 @@ def load_registry(paths=None, families=None) -> Registry:
                 if not isinstance(name, str) or not name.strip():
                     raise _Refused("'name' is required")
                 source = _source(entry, families)
-                for key, value in (("id", source.id), ("name", source.name),
-                                   ("start URL", default_id(source.start_url))):
+                keys = (("id", source.id), ("name", source.name),
+                        ("start URL", default_id(source.start_url)))
+                for key, value in keys:
                     if (key, value) in seen:
                         raise _Refused(f"the same {key} as {seen[key, value]}: {value}")
-                for key, value in (("id", source.id), ("name", source.name),
-                                   ("start URL", default_id(source.start_url))):
-                    seen[key, value] = where
+                seen.update({key: where for key in keys})
             except _Refused as why:
                 refused.append(f"{where}: {why}")
                 continue
             sources.append(source)
     return Registry(sources, refused, paths)
-
-
-def load_sources(path=None, families=None) -> list[Source]:
-    """The entries of one registry file (or the default ones), refusing the whole file
-    when one entry is refused: for callers that must not run on a partial registry."""
-    registry = load_registry([path] if path else None, families)
-    if registry.refused:
-        raise RegistryError("; ".join(registry.refused))
-    return registry.sources
 
 
 def mark_verified(path: str | Path, ids: set[str], date: str) -> int:

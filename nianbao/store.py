@@ -31,6 +31,13 @@ def content_path(digest: str) -> str:
     return f"{digest[:2]}/{digest}"
 
 
+def checked(digest: str) -> str:
+    """The digest, if it is one (64 lowercase hex characters): never a path of its own."""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"not a sha256 digest: {digest!r}")
+    return digest
+
+
 class ContentStore:
     """The content-addressed bytes in a folder: `root/ab/ab12…`, each named by its sha256."""
 
@@ -41,18 +48,17 @@ class ContentStore:
         self.root = Path(root)
 
     def path(self, digest: str) -> Path:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(f"not a sha256 digest: {digest!r}")
-        return self.root / content_path(digest)
+        return self.root / content_path(checked(digest))
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()
 
-    def put(self, body: bytes) -> str:
-        """Store `body` and return its digest. A file already stored is not written again;
-        a new one is written under a temporary name, synced, and renamed into place, so
-        that a reader (or a crash) never meets half a file."""
-        digest = sha256(body)
+    def put(self, body: bytes, digest: str | None = None) -> str:
+        """Store `body` and return its digest (`digest`: already known, not computed again).
+        A file already stored is not written again; a new one is written under a temporary
+        name, synced, and renamed into place, so that a reader (or a crash) never meets half
+        a file."""
+        digest = digest or sha256(body)
         target = self.path(digest)
         if target.exists():
             return digest
@@ -102,8 +108,7 @@ class S3ContentStore:
         self.client = botocore.session.get_session().create_client("s3", **options)
 
     def _key(self, digest: str) -> str:
-        ContentStore("").path(digest)  # the same check of a digest
-        return self.prefix + content_path(digest)
+        return self.prefix + content_path(checked(digest))
 
     def read(self, digest: str) -> bytes:
         try:
@@ -118,8 +123,8 @@ class S3ContentStore:
         except self.client.exceptions.ClientError:
             return False
 
-    def put(self, body: bytes) -> str:
-        digest = sha256(body)
+    def put(self, body: bytes, digest: str | None = None) -> str:
+        digest = digest or sha256(body)
         if not self.exists(digest):  # a PUT is whole or nothing: no temporary name needed
             self.client.put_object(Bucket=self.bucket, Key=self._key(digest), Body=body)
         return digest

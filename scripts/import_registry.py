@@ -114,17 +114,17 @@ def import_candidates(tsv: Path, output: Path, regions: RegionTable | None = Non
             host = urlparse(old.get("listing") or old.get("home") or "").netloc
             kept_ids[(host, old.get("name"))] = old.get("id")
     entries, kinds, left_out, warnings = [], Counter(), [], []
-    homes = set()
+    homes = set()  # home pages already entries
     for number, row in enumerate(rows, start=2):  # line numbers, after the header
         entry, kind, row_warnings = entry_of(row, regions, kept_ids)
         warnings += row_warnings
-        if entry is not None and "home" in entry:
-            if entry["home"] in homes:
-                entry, kind = None, "its host's home page is already an entry"
-            homes.add(entry["home"] if entry else None)
+        if entry is not None and "home" in entry and entry["home"] in homes:
+            entry, kind = None, "its host's home page is already an entry"
         if entry is None:
             left_out.append(f"line {number} ({row['host']}, {row['body']}): {kind}")
             continue
+        if "home" in entry:
+            homes.add(entry["home"])
         kinds[kind] += 1
         entries.append(entry)
     output.write_text(HEADER + yaml.safe_dump({"sources": entries}, allow_unicode=True,

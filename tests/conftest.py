@@ -130,7 +130,7 @@ def crawled_demo(demo_portal, tmp_path_factory):
 @pytest.fixture
 def archive_copy(crawled_demo, tmp_path):
     """A private copy of the crawled archive and its files, for tests that write."""
-    from nianbao.archive import files_dir
+    from nianbao.store import files_dir
 
     db = tmp_path / "archive.db"
     with sqlite3.connect(crawled_demo.db) as source, sqlite3.connect(db) as copy:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import shutil
 import urllib.request
-from pathlib import Path
 
 from scrapy import Request
 

@@ -106,7 +106,7 @@ def test_serve_names_a_half_written_report_as_such_and_serves_the_rest(archive_c
 def test_backup_copies_the_archive_and_then_only_what_is_new(archive_copy, tmp_path):
     import sqlite3
 
-    from nianbao.archive import ContentStore, files_dir
+    from nianbao.store import ContentStore, files_dir
 
     destination = tmp_path / "backup"
     result = CliRunner().invoke(main, ["backup", "--db", str(archive_copy), str(destination)])

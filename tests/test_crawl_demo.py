@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from nianbao.archive import ContentStore, files_dir
+from nianbao.store import ContentStore, files_dir
 from tools.samples.render import sample_named
 
 from .conftest import rows

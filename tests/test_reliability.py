@@ -17,10 +17,12 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from nianbao.archive import Archive, ContentStore, files_dir, writer_of
+from nianbao.archive import Archive, writer_of
+from nianbao.store import ContentStore, files_dir
 from nianbao.cli import main
 
 from .conftest import ROOT, run_scrapy
+from .conftest import rows as query
 from .portals import ArchivePortal, HostilePortal
 
 KILLER = '{"tests.faults.KillAt": 0}'
@@ -40,15 +42,6 @@ def fresh_portal():
     server = portal.serve()
     yield portal
     server.shutdown()
-
-
-def query(db, sql, params=()) -> list[dict]:
-    connection = sqlite3.connect(db)
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute(sql, params)]
-    finally:
-        connection.close()
 
 
 def crawl_killed_at(db, portal, point: str, *settings: str):

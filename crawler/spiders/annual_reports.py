@@ -93,10 +93,8 @@ class AnnualReportsSpider(scrapy.Spider):
     listings_failed: set[str] = _Kept(set)
     pages_seen: dict[str, int] = _Kept(dict)
     known_listings: dict[str, Listing] = _Kept(dict)
-    # registry entries (or listings) that failed as a whole: name -> why
-    source_failures: dict[str, str] = _Kept(dict)
-    # registry entries that failed as a whole: id -> [outcome, why]
-    source_outcomes: dict[str, list] = _Kept(dict)
+    # registry entries (or listings) that failed as a whole: name -> [why, outcome]
+    source_failures: dict[str, list] = _Kept(dict)
     # sources stopped at their budget (NIANBAO_SOURCE_MAX_*): id or listing -> why
     budget_spent: dict[str, str] = _Kept(dict)
     # the report links each listing gave (a link given twice counts once)
@@ -207,14 +205,12 @@ class AnnualReportsSpider(scrapy.Spider):
         return self.links_found.get(listing.url, 0) > self.report_link_cap
 
     def source_failed(self, listing: Listing, why: str, outcome: str = "unreachable") -> None:
-        self.source_failures.setdefault(listing.name, why)
-        if listing.source.get("id"):
-            self.source_outcomes.setdefault(listing.source["id"], [outcome, why])
+        self.source_failures.setdefault(listing.name, [why, outcome])
 
     def failed_sources(self) -> list[str]:
         """"name: why" for each source that failed as a whole this crawl: its first page
         failed, or its listing yielded no report link."""
-        failures = dict(self.source_failures)
+        failures = {name: why for name, (why, _) in self.source_failures.items()}
         for url, count in self.links_found.items():
             if count == 0:
                 failures.setdefault(self.known_listings[url].name,
@@ -240,7 +236,7 @@ class AnnualReportsSpider(scrapy.Spider):
                     families.setdefault(source_id, []).append(self.families_seen[url])
         health = []
         for entry in self.registry_sources:
-            outcome, why = self.source_outcomes.get(entry.id, (None, None))
+            why, outcome = self.source_failures.get(entry.name, (None, None))
             count = listed.get(entry.id, 0)
             total, exact = said.get(entry.id, (None, True))
             if outcome is None:
@@ -439,7 +435,7 @@ class AnnualReportsSpider(scrapy.Spider):
         if stage == "listing" and listing is not None:
             self.listings_failed.add(listing.url)
         if failure.check(OverBudget):  # said once per source
-            key = listing.source.get("id") or listing.url if listing is not None else url
+            key = request.meta[SCOPE]["source"]
             if key in self.budget_spent:
                 return []
             self.budget_spent[key] = str(failure.value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import warnings
 
 from ..errors import ReportParseError
@@ -74,25 +75,16 @@ def read_xlsx(body: bytes) -> Extracted:
     lines: list[str] = []
     blocks = 0
     for sheet in book.worksheets:
-        grid, table = _sheet_grid(sheet), []
-
-        def flush():
-            nonlocal blocks, table
-            if table:
-                rows.extend(grid_rows(table, blocks))
+        # runs of table rows between the lines of text (titles, headings)
+        for is_text, run in itertools.groupby(_sheet_grid(sheet), key=_is_line):
+            run = list(run)
+            if is_text:
+                texts = [line[0][0] for line in run if line[0][0]]
+                rows += [Row([text]) for text in texts]
+                lines += texts
+            else:
+                rows.extend(grid_rows(run, blocks))
                 blocks += 1
-                table = []
-
-        for line in grid:
-            if _is_line(line):
-                flush()
-                text = line[0][0]
-                if text:
-                    rows.append(Row([text]))
-                    lines.append(text)
-                continue
-            table.append(line)
-            lines.append("\t".join(text for text, left, _ in line if not left))
-        flush()
+                lines += ["\t".join(text for text, left, _ in line if not left) for line in run]
     hints = [book.properties.title] if book.properties.title else []
     return Extracted("xlsx", rows, "\n".join(lines), extract_metadata(lines[:40]), hints)

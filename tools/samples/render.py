@@ -436,26 +436,32 @@ def _east_asian_font(run_or_style, name: str = "宋体") -> None:
     fonts.set(qn("w:eastAsia"), name)
 
 
-def _docx_table(document, rows: list[list[Cell]], columns: int, header_rows: int) -> None:
-    table = document.add_table(rows=len(rows), cols=columns)
-    table.style = "Table Grid"
+def _placed(rows: list[list[Cell]]):
+    """(row, column, cell) of each cell of a layout on its grid: a cell starts at the first
+    position that a cell merged down from above does not already fill."""
     occupied: set[tuple[int, int]] = set()
     for r, row in enumerate(rows):
         c = 0
         for cell in row:
             while (r, c) in occupied:
                 c += 1
-            target = table.cell(r, c)
-            if cell.rowspan > 1 or cell.colspan > 1:
-                target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    occupied.add((r + dr, c + dc))
-            target.text = cell.text
-            for paragraph in target.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(9)
+            yield r, c, cell
+            occupied.update((r + dr, c + dc) for dr in range(cell.rowspan)
+                            for dc in range(cell.colspan))
             c += cell.colspan
+
+
+def _docx_table(document, rows: list[list[Cell]], columns: int, header_rows: int) -> None:
+    table = document.add_table(rows=len(rows), cols=columns)
+    table.style = "Table Grid"
+    for r, c, cell in _placed(rows):
+        target = table.cell(r, c)
+        if cell.rowspan > 1 or cell.colspan > 1:
+            target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+        target.text = cell.text
+        for paragraph in target.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = Pt(9)
     for r in range(header_rows):
         properties = table.rows[r]._tr.get_or_add_trPr()
         repeat = OxmlElement("w:tblHeader")
@@ -504,38 +510,29 @@ def report_xlsx(sample: Sample, *, one_sheet: bool = True) -> bytes:
     sheet = book.active
     sheet.title = "年报附表"
     row_at = 1
+
+    def line(text: str, columns: int) -> None:
+        nonlocal row_at
+        sheet.cell(row_at, 1, text)
+        sheet.merge_cells(start_row=row_at, start_column=1, end_row=row_at, end_column=columns)
+        row_at += 1
+
     tables = [(title, table) for title, _, table in _body(sample) if table]
     for index, (title, table) in enumerate(tables):
         columns, _ = GRID[table]
         if not one_sheet and index:
             sheet, row_at = book.create_sheet(title[:2].strip("、")), 1
-        if index == 0 or not one_sheet:
-            if index == 0:
-                sheet.cell(row_at, 1, sample.title)
-                sheet.merge_cells(start_row=row_at, start_column=1, end_row=row_at, end_column=columns)
-                row_at += 1
-        sheet.cell(row_at, 1, title)
-        sheet.merge_cells(start_row=row_at, start_column=1, end_row=row_at, end_column=columns)
-        row_at += 1
-        occupied: set[tuple[int, int]] = set()
-        for r, row in enumerate(sample_layout(sample, table)):
-            c = 0
-            for cell in row:
-                while (r, c) in occupied:
-                    c += 1
-                value = cell.text
-                number = parse_number(value) if value.strip() else None
-                sheet.cell(row_at + r, c + 1, number if number is not None and cell.key else value)
-                if cell.rowspan > 1 or cell.colspan > 1:
-                    sheet.merge_cells(start_row=row_at + r, start_column=c + 1,
-                                      end_row=row_at + r + cell.rowspan - 1,
-                                      end_column=c + cell.colspan)
-                for dr in range(cell.rowspan):
-                    for dc in range(cell.colspan):
-                        occupied.add((r + dr, c + dc))
-                c += cell.colspan
-            last = r
-        row_at += last + 2
+        if index == 0:
+            line(sample.title, columns)
+        line(title, columns)
+        rows = sample_layout(sample, table)
+        for r, c, cell in _placed(rows):
+            number = parse_number(cell.text) if cell.text.strip() else None
+            sheet.cell(row_at + r, c + 1, number if number is not None and cell.key else cell.text)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                sheet.merge_cells(start_row=row_at + r, start_column=c + 1,
+                                  end_row=row_at + r + cell.rowspan - 1, end_column=c + cell.colspan)
+        row_at += len(rows) + 1
     book.properties.title = sample.title
     buffer = io.BytesIO()
     book.save(buffer)
