@@ -11,6 +11,8 @@ package never imports Scrapy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .errors import ReportParseError
 from .limits import MAX_INPUT_BYTES
 from .sniff import sniff
@@ -22,11 +24,15 @@ PARSER_VERSION = "2"
 __all__ = ["parse_report", "ReportParseError", "PARSER_VERSION"]
 
 
-def parse_report(body: bytes, content_type: str | None = None, url: str | None = None) -> dict:
-    """The report JSON for one file's bytes (HTML, PDF, DOCX, DOC, WPS, RTF or text).
+def parse_report(body: bytes, content_type: str | None = None, url: str | None = None,
+                 images: Sequence[bytes] = ()) -> dict:
+    """The report JSON for one file's bytes (HTML, PDF, OFD, DOCX, DOC, WPS, XLSX, XLS, RTF
+    or text).
 
     `content_type` (the HTTP header) helps decode HTML and text; `url` only hints at WPS
-    files. The format is sniffed from the bytes, never taken from either.
+    files. The format is sniffed from the bytes, never taken from either. `images`: the
+    pictures in an HTML page's body, in page order; where the page's HTML holds no report
+    tables, they are read by OCR for them (the result says `"ocr": true`).
     """
     from .report import build
 
@@ -35,6 +41,9 @@ def parse_report(body: bytes, content_type: str | None = None, url: str | None =
     kind = sniff(body, content_type, url)
     try:
         extracted = _read(kind, body, content_type)
+        if images and kind == "html":
+            from .formats.image import with_pictured_tables
+            extracted = with_pictured_tables(extracted, list(images))
         return build(extracted, PARSER_VERSION)
     except ReportParseError:
         raise

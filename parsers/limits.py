@@ -11,6 +11,9 @@ MAX_PDF_PAGES = 60
 # scanned pages sent to OCR, and seconds per page
 MAX_OCR_PAGES = 20
 OCR_SECONDS_PER_PAGE = 60
+# pictures in a report page read for its tables (screenshots), and pixels of any one
+MAX_IMAGES = 12
+MAX_IMAGE_PIXELS = 25_000_000
 # LibreOffice conversion of a DOC or WPS file
 OFFICE_SECONDS = 120
 # cells of one spreadsheet's used range (a report's tables fill about 1,500)

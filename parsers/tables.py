@@ -373,6 +373,12 @@ class _Reader:
         defaults = self.v["active_defaults"].get(template or "2019", {})
         for entry in self.active_entries:
             columns = entry.columns or defaults.get(entry.key)
+            default = defaults.get(entry.key) or []
+            filled = sum(1 for c in entry.cells if c)
+            if len(columns or []) < len(default) == filled and set(columns or []) <= set(default):
+                # a header read in part (an OCR misreading): the template's columns, as
+                # many as the row's figures
+                columns = default
             if not columns:
                 self.warnings.append(f"{ACTIVE} {entry.key}: no columns known for this row; left out")
                 continue

@@ -40,12 +40,12 @@ def test_every_format_of_the_corpus_is_gated(summary):
     assert set(summary) == set(GROUPS)
 
 
-def test_only_scans_are_read_by_ocr(scores):
-    assert all(s.ocr == (s.format == "scan") for s in scores)
+def test_only_scans_and_pictured_tables_are_read_by_ocr(scores):
+    assert all(s.ocr == (s.format in ("scan", "image")) for s in scores)
 
 
 def test_the_corpus_has_every_form(scores):
     formats = {s.format for s in scores}
-    assert formats >= {"text", "html", "docx", "pdf", "doc", "scan"}
+    assert formats >= {"text", "html", "docx", "pdf", "doc", "scan", "xlsx", "xls", "ofd", "image"}
     assert len({s.sample for s in scores}) >= 11
 

@@ -133,7 +133,52 @@ BAD_INPUTS = {
     "corrupt.xlsx": lambda: _zip_of({"xl/workbook.xml": b"<not a workbook", "[Content_Types].xml": b"<x"}),
     "huge.xlsx": lambda: _huge_sheet(),
     "truncated.xls": lambda: (ROOT / "tests/corpus/seed-000/report.xls").read_bytes()[:4000],
+    "bomb.ofd": lambda: _zip_bomb("OFD.xml"),
+    "truncated.ofd": lambda: (ROOT / "tests/corpus/seed-000/report.ofd").read_bytes()[:3000],
+    "no-root.ofd": lambda: _zip_of({"OFD.xml": b'<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>'}),
+    "missing-page.ofd": lambda: _ofd_without("Doc_0/Pages/Page_0/Content.xml"),
+    "entities.ofd": lambda: _ofd_replacing("Doc_0/Pages/Page_0/Content.xml", _ENTITY_BOMB),
+    "images-only.ofd": lambda: _ofd_replacing(
+        "Doc_0/Pages/Page_0/Content.xml",
+        b'<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer ID="1">'
+        b'<ofd:ImageObject ID="2" Boundary="0 0 210 297" ResourceID="9"/></ofd:Layer></ofd:Content></ofd:Page>',
+        keep_pages=1),
 }
+
+# billion laughs: entities are never expanded
+_ENTITY_BOMB = (b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa">'
+                + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&" + bytes([97 + i]) + b";") * 10)
+                           for i in range(8))
+                + b']><ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer ID="1">'
+                  b'<ofd:TextObject ID="2" Boundary="0 0 100 10" Size="3"><ofd:TextCode X="0" Y="3">&i;'
+                  b'</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>')
+
+
+def _ofd_members(keep_pages: int | None = None) -> dict:
+    """The members of a corpus OFD, its page list cut to `keep_pages`."""
+    import io
+    import re
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO((ROOT / "tests/corpus/seed-000/report.ofd").read_bytes()))
+    members = {name: archive.read(name) for name in archive.namelist()}
+    if keep_pages is not None:
+        pages = re.findall(rb"<ofd:Page ID=[^>]*/>", members["Doc_0/Document.xml"])
+        for page in pages[keep_pages:]:
+            members["Doc_0/Document.xml"] = members["Doc_0/Document.xml"].replace(page, b"")
+    return members
+
+
+def _ofd_without(name: str) -> bytes:
+    members = _ofd_members()
+    del members[name]
+    return _zip_of(members)
+
+
+def _ofd_replacing(name: str, body: bytes, keep_pages: int | None = None) -> bytes:
+    members = _ofd_members(keep_pages)
+    members[name] = body
+    return _zip_of(members)
 
 
 def _huge_sheet() -> bytes:

@@ -20,7 +20,7 @@ from parsers.formats import by_suffix
 # apart from a PDF with a text layer
 FORMATS = {name: "scan" if name.startswith("scan.") else by_suffix(name.rsplit(".", 1)[1]).kind
            for name in ("report.txt", "page.html", "report.docx", "report.pdf", "report.doc", "scan.pdf",
-                        "report.xlsx", "sheets.xlsx", "report.xls")}
+                        "report.xlsx", "sheets.xlsx", "report.xls", "report.ofd")}
 
 
 @dataclass
@@ -94,7 +94,29 @@ def evaluate(corpus: Path, formats: set[str] | None = None) -> list[DocumentScor
             document.error = error
             document.ocr = bool(report and report.get("ocr"))
             scores.append(document)
+        for pictured in sorted(folder.glob("images-*")) if not formats or "image" in formats else ():
+            scores.append(_score_pictured(gold, folder.name, pictured))
     return scores
+
+
+def pictured_page(folder: Path) -> tuple[bytes, list[bytes]]:
+    """A page whose tables are pictures: page.html and its images 1.png, 2.png … in order."""
+    images = sorted(folder.glob("*.png"), key=lambda p: int(p.stem))
+    return (folder / "page.html").read_bytes(), [p.read_bytes() for p in images]
+
+
+def _score_pictured(gold: dict, sample: str, folder: Path) -> DocumentScore:
+    page, images = pictured_page(folder)
+    started = time.perf_counter()
+    try:
+        report, error = parsers.parse_report(page, url="page.html", images=images), None
+    except parsers.ReportParseError as exc:
+        report, error = None, str(exc)
+    document = score(gold, report, f"{sample}/{folder.name}", "image")
+    document.seconds = time.perf_counter() - started
+    document.error = error
+    document.ocr = bool(report and report.get("ocr"))
+    return document
 
 
 def summarize(scores: list[DocumentScore]) -> dict:

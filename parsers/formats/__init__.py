@@ -42,7 +42,7 @@ class Probe:
         try:
             return set(zipfile.ZipFile(io.BytesIO(self.body)).namelist())
         except (zipfile.BadZipFile, OSError, ValueError):
-            raise ReportParseError("the file is a truncated or corrupt zip (DOCX?) archive", "docx")
+            raise ReportParseError("the file is a truncated or corrupt zip archive (DOCX, XLSX or OFD?)", "docx")
 
     @property
     def ole(self) -> bool:
@@ -102,12 +102,15 @@ FORMATS = (
     Format("text", ("txt",), ("text/plain",), rank=2,
            recognise=lambda p: not p.binary and not p.zipped,
            read=_read("text", "read_text", "content_type")),
-    # captured and served, not read
+    # GB/T 33190 fixed layout: a zip whose root names the document in OFD.xml
+    Format("ofd", ("ofd",), ("application/ofd",), rank=2,
+           recognise=lambda p: p.zipped and "OFD.xml" in p.zip_names,
+           read=_read("ofd", "read_ofd")),
     Format("xlsx", ("xlsx",), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
            rank=4, recognise=lambda p: p.zipped and "xl/workbook.xml" in p.zip_names,
            read=_read("xlsx", "read_xlsx")),
+    # captured and served, not read
     Format("et", ("et",), ("application/kset",)),
-    Format("ofd", ("ofd",), ("application/ofd",)),
     Format("zip", ("zip",), ("application/zip",)),
     Format("rar", ("rar",), ("application/vnd.rar", "application/x-rar-compressed")),
     Format("7z", ("7z",), ("application/x-7z-compressed",)),

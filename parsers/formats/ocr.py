@@ -38,8 +38,10 @@ _DARK = bytes(1 if value < 140 else 0 for value in range(256))
 _RULES = set("|｜_—-=[]丨!")
 # how close (pixels at OCR_DPI) two line positions must be to be one line
 _SNAP = 6
-# white margin around a cell image sent to OCR
+# white margin around a cell image sent to OCR, and how far inside its rules it is cut
+# (pixels at OCR_DPI: a coarse picture's rules are blurred wide when drawn at OCR_DPI)
 _MARGIN = 20
+_INSET = 9
 
 
 @functools.lru_cache(maxsize=1)
@@ -104,14 +106,35 @@ def _ruling(pixmap) -> tuple[list[Segment], list[Segment]]:
     return horizontal, vertical
 
 
+def _ink_box(pixmap) -> tuple[int, int, int, int] | None:
+    """The box (x0, y0, x1, y1) of a grey pixmap's dark pixels; None when it is blank."""
+    width, stride = pixmap.width, pixmap.stride
+    dark = pixmap.samples.translate(_DARK)
+    lines = [dark[y * stride:y * stride + width] for y in range(pixmap.height)]
+    inked = [y for y, line in enumerate(lines) if 1 in line]
+    if not inked:
+        return None
+    left = min(line.find(1) for line in lines if 1 in line)
+    right = max(line.rfind(1) for line in lines if 1 in line)
+    return left, inked[0], right + 1, inked[-1] + 1
+
+
 def _cell_images(page, cells: list[tuple[float, float, float, float]]) -> list[bytes]:
-    """PNG images of table cells (pixel boxes at OCR_DPI): inside the rules, on a white
-    margin (tesseract misses a lone digit that touches the image's edge)."""
+    """PNG images of table cells (pixel boxes at OCR_DPI): inside the rules, cut to their
+    ink (a lone figure at the top of a tall cell is not a line of text to tesseract), on a
+    white margin (it misses a lone digit that touches the image's edge)."""
     scale = 72 / OCR_DPI
     images = []
     for x0, y0, x1, y1 in cells:
-        clip = pymupdf.Rect((x0 + 5) * scale, (y0 + 5) * scale, (x1 - 5) * scale, (y1 - 5) * scale)
+        clip = pymupdf.Rect((x0 + _INSET) * scale, (y0 + _INSET) * scale,
+                            (x1 - _INSET) * scale, (y1 - _INSET) * scale)
         cell = page.get_pixmap(dpi=OCR_DPI, clip=clip, colorspace="GRAY")
+        ink = _ink_box(cell)
+        if ink and (ink[2] - ink[0], ink[3] - ink[1]) != (cell.width, cell.height):
+            cut = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, ink[2] - ink[0], ink[3] - ink[1]), False)
+            cell.set_origin(-ink[0], -ink[1])
+            cut.copy(cell, cut.irect)
+            cell = cut
         padded = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(
             0, 0, cell.width + 2 * _MARGIN, cell.height + 2 * _MARGIN), False)
         padded.clear_with(255)
@@ -149,7 +172,8 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 def _figure_cells(grid: list[list[tuple]]) -> set[tuple[int, int]]:
     """Cells to read again as digits: those in a column or a row that the first pass
-    found mostly figures in, unless they already read as a label."""
+    found mostly figures in, unless they already read as a label, and those it found
+    empty (the Chinese model drops a lone 0: a table of zeros reads as empty)."""
     def is_figure(text):
         return parse_number(text) is not None
 
@@ -163,7 +187,8 @@ def _figure_cells(grid: list[list[tuple]]) -> set[tuple[int, int]]:
         if sum(1 for text, left, up in line if not (left or up) and is_figure(text)) >= 3:
             rows.add(number)
     return {(r, c) for r, line in enumerate(grid) for c, (text, left, up) in enumerate(line)
-            if not (left or up) and (r in rows or c in columns) and not _CJK_RUN.search(text)}
+            if not (left or up) and (r in rows or c in columns or not text)
+            and not _CJK_RUN.search(text)}
 
 
 @dataclass
@@ -183,7 +208,8 @@ def _prepare_figures(page, scanned: _Page) -> None:
         cells, taken, boxes = fill(table, scanned.words)
         scanned.used |= taken
         scanned.grids.append([list(line) for line in cells])
-        targets = [key for key in boxes if key in _figure_cells(cells)]
+        figure_cells = _figure_cells(cells)
+        targets = [key for key in boxes if key in figure_cells]
         scanned.targets += [(number, r, c) for r, c in targets]
         scanned.images += _cell_images(page, [boxes[key] for key in targets])
 

@@ -14,7 +14,11 @@ Each sample gets a folder:
     report.xlsx   the tables on one sheet under the title and headings (openpyxl)
     sheets.xlsx   one sheet per table
     report.xls    LibreOffice's Excel 97 file of report.xlsx
+    report.ofd    report.pdf's text runs and ruling lines as an OFD (tools/samples/ofd.py)
     scan.pdf      report.pdf as page images, no text layer (a few samples only)
+    images-tables/, images-tall/
+                  the page with its tables as screenshots (tools/samples/images.py; a
+                  few samples only)
     source.sha256 what the files were made from: a sample whose source did not change is
                   not made again (LibreOffice's output differs at every run)
 """
@@ -28,11 +32,15 @@ import shutil
 import sys
 from pathlib import Path
 
+from .images import image_pages
+from .ofd import pdf_to_ofd
 from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, report_xls,
-                     report_xlsx, samples, scanned_pdf)
+                     report_xlsx, samples, scanned_pdf, sample_layout, LAYOUTS)
 
 # samples also kept as scans (OCR is slow: a few pages each)
 SCANNED = ("variant-004",)
+# samples also kept as pages whose tables are pictures (OCR: both templates, a seed of each)
+PICTURED = ("seed-001", "seed-004", "variant-004")
 # bump when the rendering changes, to make every sample again
 RENDERING = "1"
 
@@ -41,6 +49,18 @@ def source_digest(sample) -> str:
     source = json.dumps([RENDERING, dataclasses.asdict(sample), sample.name in SCANNED],
                         ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(source.encode()).hexdigest()
+
+
+def write_image_pages(sample, folder: Path) -> None:
+    rows = {table: len(sample_layout(sample, table)) for _, table in sorted(LAYOUTS.items())}
+    for layout, (page, images) in image_pages(sample, (folder / "report.pdf").read_bytes(),
+                                               page_html, rows).items():
+        target = folder / layout
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir()
+        (target / "page.html").write_bytes(page)
+        for number, image in enumerate(images, 1):
+            (target / f"{number}.png").write_bytes(image)
 
 
 def build_corpus(out: Path, log=print) -> list[Path]:
@@ -57,6 +77,10 @@ def build_corpus(out: Path, log=print) -> list[Path]:
                 (folder / name).write_bytes(report_xlsx(sample, one_sheet=one_sheet))
         if not unchanged or not (folder / "report.xls").exists():
             (folder / "report.xls").write_bytes(report_xls((folder / "report.xlsx").read_bytes()))
+        if sample.name in PICTURED and unchanged and not (folder / "images-tall").exists():
+            write_image_pages(sample, folder)
+        if (not unchanged or not (folder / "report.ofd").exists()) and (folder / "report.pdf").exists():
+            (folder / "report.ofd").write_bytes(pdf_to_ofd((folder / "report.pdf").read_bytes(), sample.title))
         if unchanged:
             folders.append(folder)
             continue
@@ -71,8 +95,11 @@ def build_corpus(out: Path, log=print) -> list[Path]:
         pdf = report_pdf(docx_bytes)
         (folder / "report.pdf").write_bytes(pdf)
         (folder / "report.doc").write_bytes(report_doc(docx_bytes))
+        (folder / "report.ofd").write_bytes(pdf_to_ofd(pdf, sample.title))
         if sample.name in SCANNED:
             (folder / "scan.pdf").write_bytes(scanned_pdf(pdf))
+        if sample.name in PICTURED:
+            write_image_pages(sample, folder)
         stamp.write_text(digest + "\n")
         log(f"{folder}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
         folders.append(folder)

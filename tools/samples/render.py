@@ -344,10 +344,11 @@ def _display_date(key: str, value: str) -> str:
 
 
 def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell: bool = False,
-              site: str = "示例区人民政府") -> bytes:
+              site: str = "示例区人民政府", tables: dict[str, str] | None = None) -> bytes:
     """A detail page as the sample's CMS draws it (TRS: GBK, `.TRS_Editor`; Hanweb: UTF-8,
     `#zoom` between ZJEG_RSS markers). `shell`: the page only introduces the report and
-    links it (`attachments`: (href, link text)), as many portals publish them."""
+    links it (`attachments`: (href, link text)), as many portals publish them. `tables`:
+    HTML printed in each table's place instead of the table (its pictures)."""
     parts = [f"<p>{html.escape(p)}</p>" for p in sample.intro]
     if shell:
         parts.append("<p>" + html.escape(f"现将{sample.title}予以公布，全文见附件。") + "</p>")
@@ -356,7 +357,9 @@ def page_html(sample: Sample, attachments: list[tuple[str, str]] = (), *, shell:
         for heading, paragraphs, table in _body(sample):
             parts.append(f"<p><strong>{html.escape(heading)}</strong></p>")
             parts += [f"<p>{html.escape(p)}</p>" for p in paragraphs]
-            if table:
+            if table and tables is not None:
+                parts.append(tables.get(table, ""))
+            elif table:
                 parts.append(render(sample_layout(sample, table)))
     links = "".join(f'<p>附件：<a href="{html.escape(href)}">{html.escape(text)}</a></p>'
                     for href, text in attachments)
