@@ -26,6 +26,9 @@ class ReportPage:
     file_urls: list[str] = field(default_factory=list)
     # attachment URL -> the link's text, a name for files served without one
     file_names: dict = field(default_factory=dict)
+    # the pictures in the page's body (also in `file_urls`): its tables, if they are
+    # screenshots; fetched within NIANBAO_PAGE_IMAGE_MAX_BYTES and _PIXELS
+    image_urls: list[str] = field(default_factory=list)
     files: list[dict] = field(default_factory=list, repr=False)
     file_errors: list[dict] = field(default_factory=list)
     # where its attachments may be fetched from (crawler.middlewares.scope)

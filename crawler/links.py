@@ -154,6 +154,43 @@ def attachment_links(page, base_url: str, allowed_hosts: tuple[str, ...] = ()) -
     return found
 
 
+def _in_chrome(element, names: list[str]) -> bool:
+    """Inside the page's header, navigation or footer."""
+    for ancestor in element.iterancestors():
+        marks = {ancestor.tag, ancestor.get("id") or "", *(ancestor.get("class") or "").split()}
+        if marks & set(names):
+            return True
+    return False
+
+
+def page_images(page, base_url: str, allowed_hosts: tuple[str, ...] = (),
+                limit: int = 12) -> list[str]:
+    """The pictures in a detail page's body, in page order, where the page's HTML does not
+    hold the report's tables itself (then they may be its tables, pasted as screenshots)."""
+    voc = selectors()["page_images"]
+    if limit <= 0:
+        return []
+    cells = " ".join(page.css("td ::text, th ::text").getall())
+    if any(word in cells for word in voc["html_table_words"]):
+        return []
+    body = next((found[0] for css in voc["content"] if (found := page.css(css))), None)
+    pictures = body.css("img") if body is not None else page.css("body img")
+    found: list[str] = []
+    for picture in pictures:
+        src = (picture.attrib.get("src") or picture.attrib.get("data-src") or "").strip()
+        if not src or src.startswith("data:") or _in_chrome(picture.root, voc["outside"]):
+            continue
+        url = urljoin(base_url, src)
+        if any(word in url.lower() for word in voc["skip_words"]) or url in found:
+            continue
+        if not same_site(url, base_url, allowed_hosts) or not url.startswith(("http://", "https://")):
+            continue
+        found.append(url)
+        if len(found) == limit:
+            break
+    return found
+
+
 def next_page_links(page, base_url: str) -> list[str]:
     """Further pages a listing links: its "下一页"/"尾页" links and its page numbers."""
     words = set(selectors()["pagination"]["next_words"])

@@ -30,6 +30,7 @@ from nianbao.assemble import current_documents, is_unchanged, source_fields
 from nianbao.parsing import ParsePool, WorkerDied
 from nianbao.store import ContentStore, content_path, sha256
 from parsers.formats import by_media_type, by_suffix
+from parsers.formats.image import pixel_size
 from parsers.template import earlier_template
 
 from .items import CrawlError, ReportPage
@@ -125,7 +126,11 @@ class ReportFilesPipeline(FilesPipeline):
         if not isinstance(item, ReportPage):
             return []
         meta = {"nianbao_stage": "attachment", **({SCOPE: item.scope} if item.scope else {})}
-        return [Request(url, headers={"Referer": item.url}, meta=meta) for url in item.file_urls]
+        pictures = set(item.image_urls)
+        picture_meta = {**meta, "nianbao_image": True,
+                        "download_maxsize": self.crawler.settings.getint("NIANBAO_PAGE_IMAGE_MAX_BYTES")}
+        return [Request(url, headers={"Referer": item.url},
+                        meta=picture_meta if url in pictures else meta) for url in item.file_urls]
 
     def media_to_download(self, request, info, *, item=None):
         # Content addresses are known only once the bytes are: always fetch, so that a
@@ -156,6 +161,8 @@ class ReportFilesPipeline(FilesPipeline):
             raise AttachmentError(f"HTTP {response.status}", response.status)
         if not response.body:
             raise AttachmentError("an empty file")
+        if request.meta.get("nianbao_image"):
+            self.check_picture(response.body)
         # hashed once (Scrapy's own path would hash it three times, md5 among them)
         digest = sha256(response.body)
         await ensure_awaitable(self.store.persist_file(
@@ -173,6 +180,16 @@ class ReportFilesPipeline(FilesPipeline):
             etag=header(response, "ETag"), last_modified=header(response, "Last-Modified"),
             fetched_at=now(), body=response.body)  # parsed from memory, not read back
         return result
+
+    def check_picture(self, body: bytes) -> None:
+        """A picture of the page is kept only if it could be a table's screenshot."""
+        size = pixel_size(body)
+        limit = self.crawler.settings.getint("NIANBAO_PAGE_IMAGE_MAX_PIXELS")
+        if size is None:
+            raise AttachmentError("a picture that is not a PNG, JPEG, GIF or BMP: not kept", stage="image")
+        if size[0] * size[1] > limit:
+            raise AttachmentError(f"a picture of {size[0]} × {size[1]} pixels (limit {limit:,}): "
+                                  "not kept", stage="image")
 
     def item_completed(self, results, item, info):
         if not isinstance(item, ReportPage):

@@ -93,6 +93,12 @@ NIANBAO_MAX_LISTING_PAGES = 200
 # report links followed per listing: a county's column, every body and year since 2008,
 # holds hundreds; beyond this a listing is broken or hostile (the cap is an errors row)
 NIANBAO_MAX_REPORT_LINKS = 5000
+# pictures in a report page whose tables are screenshots (crawler/selectors.yaml
+# page_images): at most this many per page (0: none), each at most this many bytes and
+# pixels (larger ones are not kept: no table screenshot is that large)
+NIANBAO_PAGE_IMAGES = 12
+NIANBAO_PAGE_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+NIANBAO_PAGE_IMAGE_MAX_PIXELS = 25_000_000
 # each source's budget in one crawl: listing and report requests (its attachments are not
 # counted), and seconds from its first request; 0 for no limit
 NIANBAO_SOURCE_MAX_REQUESTS = 20000

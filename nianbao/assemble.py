@@ -80,11 +80,18 @@ def _cell_count(result: dict) -> int:
 
 
 def parse_documents(files: list[tuple[DocumentRecord, bytes]]) -> list[tuple[DocumentRecord, dict | None]]:
-    """Parse every file; a file that is not a report keeps the reason in `parse_error`."""
+    """Parse every file; a file that is not a report keeps the reason in `parse_error`.
+    The pictures of the page (`files[0]`) are read with it, never alone."""
+    pictures = [body for document, body in files[1:] if document.kind == "image"]
     parsed = []
-    for document, body in files:
+    for index, (document, body) in enumerate(files):
+        if index and document.kind == "image":
+            document.parse_error = None
+            parsed.append((document, None))
+            continue
         try:
-            result = parsers.parse_report(body, document.content_type, document.url)
+            result = parsers.parse_report(body, document.content_type, document.url,
+                                          images=pictures if index == 0 else ())
             document.parse_error = None
             document.kind = result["format"]  # what the bytes are, whatever the name said
         except parsers.ReportParseError as error:
@@ -133,6 +140,8 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
         "publisher": body_of(metadata.get("发布机构"), title),
         **source_fields(source),
         "checks_ok": int(all(c["ok"] for c in checks)) if checks else None,
+        # the figures were read by OCR (a scan, or tables pasted as pictures)
+        "ocr": int(bool((best or {}).get("ocr"))) if best else None,
         "checks_failed": sum(1 for c in checks if not c["ok"]),
         "warnings": json.dumps(warnings, ensure_ascii=False),
         "report_document": best_document.url if best else None,

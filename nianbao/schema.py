@@ -36,6 +36,8 @@ SCHEMA: dict[str, dict] = {
             "source": str, "source_id": str, "region_code": str,
             "checks_ok": int, "checks_failed": int, "warnings": str,
             "report_document": str, "listing_url": str,
+            # 1: the figures were read by OCR (a scan, or tables pasted as pictures)
+            "ocr": int,
             "first_seen": str, "last_seen": str,
             # the page answered 404/410 or "page not found" since this time (null: served)
             "gone_since": str,

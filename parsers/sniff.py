@@ -5,7 +5,7 @@ are the formats' own (`parsers/formats/__init__.py`)."""
 from __future__ import annotations
 
 from .errors import ReportParseError
-from .formats import FORMATS, READABLE, Probe
+from .formats import FORMATS, IMAGE_MAGIC, READABLE, Probe
 
 KINDS = READABLE
 
@@ -19,6 +19,9 @@ def sniff(body: bytes, content_type: str | None = None, url: str | None = None) 
         if fmt.read and fmt.recognise(probe):
             return fmt.kind
     if probe.zipped:
-        raise ReportParseError("the file is a zip archive with neither a Word document nor an "
-                               "Excel workbook in it")
+        raise ReportParseError("the file is a zip archive with no Word document, Excel "
+                               "workbook or OFD document in it")
+    if body.startswith(IMAGE_MAGIC):
+        raise ReportParseError("the file is a picture: pictures are read with the page that "
+                               "shows them (parse_report(page, images=[…]))")
     raise ReportParseError("the file is binary data of no format the parsers read")

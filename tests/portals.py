@@ -639,3 +639,44 @@ listModel({quickMode: "动静结合", maxStaticIndex: 1,
     @property
     def listing(self) -> str:
         return self.base + "/zfxxgk/zfxxgknb/index.htm"
+
+
+class PicturedPortal(Portal):
+    """A town's 年报 column whose pages paste the report's tables as screenshots (the
+    corpus's images-* pages): one picture per table, one tall picture; a page that prints
+    its tables as HTML and also shows a chart picture; the site's logo in every header."""
+
+    PAGES = [("seed-004", "images-tables"), ("variant-004", "images-tall"), ("seed-000", None)]
+
+    def build(self):
+        logo = (CORPUS / "seed-004" / "images-tall" / "1.png").read_bytes()
+        self.add("/images/logo.png", logo, "image/png")
+        for number, (name, layout) in enumerate(self.PAGES, start=1):
+            folder = f"/xxgk/nb/{number}"
+            if layout:
+                page = (CORPUS / name / layout / "page.html").read_bytes()
+                pictures = sorted((CORPUS / name / layout).glob("*.png"), key=lambda p: int(p.stem))
+                for picture in pictures:
+                    self.add(f"{folder}/{picture.name}", picture.read_bytes(), "image/png")
+            else:
+                page = corpus_file(name, "page.html")
+                pictures = []
+                self.add(f"{folder}/chart.png", logo, "image/png")
+                page = page.replace(b"</table>", b"</table><p><img src='chart.png' /></p>", 1)
+            page = page.replace(b"<body>", b"<body><div class='header'><img src='/images/logo.png' /></div>", 1)
+            path = f"{folder}/t2022_{number}.html"
+            self.add(path, page)
+            self.reports.append({"name": name, "path": path, "pictures": len(pictures)})
+        self.add("/xxgk/nb/index.html", "<html><head><meta charset='utf-8'><title>政府信息公开年报"
+                 "</title></head><body><ul class='list'>" + "".join(
+                     f"<li><a href='{r['path']}'>{sample_named(r['name']).title}</a>"
+                     f"<span>2022-01-{10 + i:02d}</span></li>" for i, r in enumerate(self.reports))
+                 + "</ul></body></html>")
+        return self
+
+    @property
+    def listing(self) -> str:
+        return self.base + "/xxgk/nb/index.html"
+
+    def fetched(self, path: str) -> bool:
+        return any(requested == path for _, requested, _ in self.requests)

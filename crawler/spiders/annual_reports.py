@@ -30,7 +30,8 @@ from ..families import BROWSER, FAMILIES, ReportLink, recognise
 from ..families.browser import browser_request
 from ..items import CrawlError, ReportPage
 from ..jobstate import JobState
-from ..links import announced, anchors, attachment_links, is_attachment_url, same_site, selectors
+from ..links import (announced, anchors, attachment_links, is_attachment_url, page_images,
+                     same_site, selectors)
 from ..middlewares import NOT_MODIFIED, SCOPE, STORED, OverBudget, Refused, scope
 from ..pages import header, is_html, page_selector, page_text
 
@@ -404,18 +405,22 @@ class AnnualReportsSpider(scrapy.Spider):
         the listing gave, wherever the portal redirected it. (Challenges and pages saying
         they are gone never come here: `AnswerMiddleware` refuses them.)"""
         attachments = dict(link.files)
+        pictures: list[str] = []
         if is_html(response) and not is_attachment_url(response.url):
             page = page_selector(response)
             for url, text in attachment_links(page, response.url, listing.file_hosts).items():
                 attachments.setdefault(url, text)
             attachments.pop(response.url, None)
             attachments.pop(link.url, None)
+            pictures = [url for url in page_images(page, response.url, listing.file_hosts,
+                                                   self.settings.getint("NIANBAO_PAGE_IMAGES"))
+                        if url not in attachments]
         stored = response.meta.get(STORED) if response.meta.get(NOT_MODIFIED) else None
         yield ReportPage(
             url=link.url, body=response.body, content_type=header(response, "Content-Type"),
             http_status=304 if stored else response.status, fetched_at=now(),
             listing_url=listing.url, hints=link.hints, source=listing.source,
-            file_urls=list(attachments),
+            file_urls=list(attachments) + pictures, image_urls=pictures,
             file_names={url: text for url, text in attachments.items() if text},
             scope=listing.scope, etag=header(response, "ETag"),
             last_modified=header(response, "Last-Modified"), stored=stored)

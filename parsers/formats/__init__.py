@@ -23,6 +23,7 @@ from typing import Callable
 from ..errors import ReportParseError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 _HTML = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|table|div|p|title)[\s>/]", re.I)
 
 
@@ -102,6 +103,11 @@ FORMATS = (
     Format("text", ("txt",), ("text/plain",), rank=2,
            recognise=lambda p: not p.binary and not p.zipped,
            read=_read("text", "read_text", "content_type")),
+    # a picture in a report page (its tables as a screenshot): read with its page, by OCR,
+    # never alone (`parse_report(images=…)`)
+    Format("image", ("png", "jpg", "jpeg", "gif", "bmp"),
+           ("image/png", "image/jpeg", "image/gif", "image/bmp"), rank=0,
+           recognise=lambda p: p.body.startswith(IMAGE_MAGIC)),
     # GB/T 33190 fixed layout: a zip whose root names the document in OFD.xml
     Format("ofd", ("ofd",), ("application/ofd",), rank=2,
            recognise=lambda p: p.zipped and "OFD.xml" in p.zip_names,
@@ -133,6 +139,7 @@ def by_media_type(media_type: str) -> Format | None:
 
 
 def attachment_suffixes() -> tuple[str, ...]:
-    """Suffixes of the files a report page links as attachments: every format but pages."""
-    return tuple(suffix for fmt in FORMATS if fmt.kind not in ("html", "text")
+    """Suffixes of the files a report page links as attachments: every format but pages
+    and the pictures in them."""
+    return tuple(suffix for fmt in FORMATS if fmt.kind not in ("html", "text", "image")
                  for suffix in fmt.suffixes)

@@ -21,13 +21,8 @@ from ..rows import Extracted
 SCREEN_DPI = 96
 # inches of a page a table can span: wider images are finer than a screen
 _TABLE_INCHES = 7.0
-IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 # JPEG start-of-frame markers (baseline, progressive …) that carry the size
 _JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-
-
-def is_image(body: bytes) -> bool:
-    return body.startswith(IMAGE_MAGIC)
 
 
 def pixel_size(body: bytes) -> tuple[int, int] | None:

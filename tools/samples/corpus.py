@@ -35,7 +35,8 @@ from pathlib import Path
 from .images import image_pages
 from .ofd import pdf_to_ofd
 from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, report_xls,
-                     report_xlsx, samples, scanned_pdf, sample_layout, LAYOUTS)
+                     report_xlsx, samples, scanned_pdf, sample_layout, LAYOUTS,
+                     SECTION_TITLES)
 
 # samples also kept as scans (OCR is slow: a few pages each)
 SCANNED = ("variant-004",)
@@ -52,7 +53,9 @@ def source_digest(sample) -> str:
 
 
 def write_image_pages(sample, folder: Path) -> None:
-    rows = {table: len(sample_layout(sample, table)) for _, table in sorted(LAYOUTS.items())}
+    # the tables in the order the page prints them
+    rows = {LAYOUTS[number]: len(sample_layout(sample, LAYOUTS[number]))
+            for number in SECTION_TITLES if number in LAYOUTS}
     for layout, (page, images) in image_pages(sample, (folder / "report.pdf").read_bytes(),
                                                page_html, rows).items():
         target = folder / layout

@@ -14,13 +14,22 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 from nianbao.archive import MEDIA_TYPES
 from nianbao.store import ContentStore, store_for
 
-_INLINE = {"pdf", "html", "text", "txt"}  # shown in the browser unless ?download=1
+_INLINE = {"pdf", "html", "text", "txt", "image"}  # shown in the browser unless ?download=1
 
 
 @functools.lru_cache(maxsize=None)
 def _store(db_path: str):
     """The archive's content store (where its crawls recorded it), opened once."""
     return store_for(db_path)
+
+
+def _picture_type(served: str | None, url: str) -> str | None:
+    served = (served or "").split(";")[0].strip().lower()
+    if served in MEDIA_TYPES["image"]:
+        return served
+    suffix = url.lower().rsplit("?", 1)[0].rsplit(".", 1)[-1]
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+            "bmp": "image/bmp"}.get(suffix)
 
 
 def _disposition(kind: str, name: str, digest: str, download: bool) -> str:
@@ -48,6 +57,8 @@ async def archived_copy(datasette, request):
         if found and store.exists(digest):
             kind = found["kind"] or "bin"
             content_type = MEDIA_TYPES[kind][0] if kind in MEDIA_TYPES else "application/octet-stream"
+            if kind == "image":  # one kind, several media types: the server's, else the name's
+                content_type = _picture_type(found["content_type"], found["url"]) or content_type
             charset = re.search(r"charset=([\w-]+)", found["content_type"] or "")
             if kind == "html" and charset:
                 content_type += f"; charset={charset.group(1)}"
