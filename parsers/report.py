@@ -123,6 +123,9 @@ def build(extracted: Extracted, parser_version: str) -> dict:
         "template": found.template,
         "metadata": extracted.metadata,
         "tables": found.tables,
+        # the units printed with figures or in their column's header (figures are kept as
+        # printed: 45381.99万元 is 45381.99)
+        "units": found.units,
         "checks": run_checks(found.tables),
         "warnings": extracted.warnings + found.warnings,
         "format": extracted.format,

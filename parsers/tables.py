@@ -17,7 +17,8 @@ from .limits import MAX_FIGURE, SIGNED_COLUMNS
 from .rows import Row, is_value
 from .template import (active_columns_by_template, application_columns, application_figure_rows,
                        review_columns, review_groups)
-from .vocabulary import is_blank_mark, normalize, parse_number, strip_numbering, vocabulary
+from .vocabulary import (header_unit, is_blank_mark, normalize, parse_number, strip_numbering,
+                         unit_of, vocabulary)
 
 ACTIVE, APPLICATIONS, REVIEW = "active_disclosure", "applications", "review_litigation"
 # labels longer than this are running text, not table labels
@@ -29,6 +30,8 @@ class TablesResult:
     tables: dict
     template: str | None
     warnings: list[str] = field(default_factory=list)
+    # table -> row -> column -> the unit printed in the cell or its header (元, 万元, 件 …)
+    units: dict = field(default_factory=dict)
 
 
 # --- vocabulary, prepared once ----------------------------------------------------------
@@ -141,6 +144,8 @@ class _Reader:
         self.warnings: list[str] = []
         self.rows_named: Counter = Counter()  # row labels matched, per table
         self.block_value_start = _block_value_starts(rows)
+        self.units: dict[str, dict] = {}
+        self.header_units: dict[str, str] = {}  # active_disclosure column -> its header's unit
 
     # labels ---------------------------------------------------------------------------
 
@@ -181,6 +186,9 @@ class _Reader:
                     self.columns = []
                 if column not in self.columns:
                     self.columns.append(column)
+                unit = header_unit(norm)
+                if unit:
+                    self.header_units[column] = unit
                 self.templates_seen[template] += 1
                 self.last_was_column = True
                 self.pending = None
@@ -339,6 +347,9 @@ class _Reader:
                                      "can hold; cell left out")
                 continue
             cells[column] = number
+            unit = unit_of(cell) or (self.header_units.get(column) if name == ACTIVE else None)
+            if unit and unit != "%":
+                self.units.setdefault(name, {}).setdefault(key, {})[column] = unit
         if key in table:
             if table[key] != cells:
                 self.warnings.append(f"{name} {key}: printed twice with different figures; "
@@ -394,7 +405,7 @@ class _Reader:
             if not tables[name]:
                 self.warnings.append(f"{name}: the table prints no figures" if self.rows_named[name]
                                      else f"{name}: table not found")
-        return TablesResult({k: v for k, v in tables.items()}, template, self.warnings)
+        return TablesResult({k: v for k, v in tables.items()}, template, self.warnings, self.units)
 
     def decide_template(self) -> str | None:
         if self.templates_seen:

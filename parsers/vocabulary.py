@@ -57,6 +57,21 @@ def _blank_marks() -> frozenset[str]:
     return frozenset(normalize(m) for m in vocabulary()["blank_marks"])
 
 
+def unit_of(cell: str) -> str | None:
+    """The unit a figure's cell prints after it (`251000元` → 元), if any."""
+    text = normalize(cell)
+    return next((unit for unit in _units() if text.endswith(unit) and len(text) > len(unit)), None)
+
+
+_HEADER_UNIT = re.compile(r"[（(]\s*(?:单位\s*[:：]?\s*)?(万元|元)\s*[)）]|单位\s*[:：]\s*(万元|元)")
+
+
+def header_unit(label: str) -> str | None:
+    """The unit a column header names (`本年收费金额（单位：万元）` → 万元), if any."""
+    match = _HEADER_UNIT.search(normalize(label))
+    return (match.group(1) or match.group(2)) if match else None
+
+
 def parse_number(cell: str) -> int | float | None:
     """The number a table cell prints, or None when the cell is not a number.
 

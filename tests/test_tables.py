@@ -143,3 +143,26 @@ def test_reports_printed_with_office_quirks_read_every_cell(quirk, edit, fee):
     read = {(t, r, c): v for t, rows in report["tables"].items() for r, cols in rows.items()
             for c, v in cols.items()}
     assert read == expected, quirk
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "page.html", "report.docx", "report.ofd", "report.xlsx"])
+def test_blank_cells_and_missing_totals_never_fail_a_check_and_units_are_recorded(name):
+    """quirks-2021 prints zeros as &nbsp; and no 总计 column; its fee as 45381.99万元 under
+    a header that names the unit (tests/corpus, tools/samples/render.py quirk_samples)."""
+    from .conftest import CORPUS
+
+    report = parsers.parse_report((CORPUS / "quirks-2021" / name).read_bytes(), url=name)
+    assert report["checks"] and all(check["ok"] for check in report["checks"])
+    assert not any("总计" in row for row in report["tables"]["applications"].values())
+    assert report["units"] == {"active_disclosure": {"行政事业性收费": {"本年收费金额": "万元"}}}
+    assert report["tables"]["active_disclosure"]["行政事业性收费"]["本年收费金额"] == 45381.99
+
+
+def test_amounts_keep_their_decimals_and_the_2019_increase_may_be_negative():
+    from .conftest import CORPUS
+
+    report = parsers.parse_report((CORPUS / "quirks-2019" / "report.pdf").read_bytes())
+    active = report["tables"]["active_disclosure"]
+    assert active["政府集中采购"]["采购总金额"] == 5949.088667
+    assert (active["行政许可"]["本年增/减"], active["行政处罚"]["本年增/减"]) == (-7, -12)
+    assert all(check["ok"] for check in report["checks"])

@@ -35,7 +35,7 @@ from pathlib import Path
 from .images import image_pages
 from .ofd import pdf_to_ofd
 from .render import (SEEDS_DIR, page_html, report_doc, report_docx, report_pdf, report_xls,
-                     report_xlsx, samples, scanned_pdf, sample_layout, LAYOUTS,
+                     report_xlsx, samples, quirk_samples, scanned_pdf, sample_layout, LAYOUTS,
                      SECTION_TITLES)
 
 # samples also kept as scans (OCR is slow: a few pages each)
@@ -69,7 +69,7 @@ def write_image_pages(sample, folder: Path) -> None:
 def build_corpus(out: Path, log=print) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     folders = []
-    for sample in samples():
+    for sample in samples() + quirk_samples():
         folder = out / sample.name
         folder.mkdir(exist_ok=True)
         digest = source_digest(sample)

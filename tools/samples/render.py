@@ -70,6 +70,8 @@ class Sample:
     printed: dict = field(default_factory=dict)
     # labels with spaces and full-width numbering, empty spacer rows in Word tables
     messy: bool = False
+    # labels as this office prints them (template label -> printed; "\n" a line break)
+    labels: dict = field(default_factory=dict)
 
     @property
     def publisher(self) -> str:
@@ -276,7 +278,8 @@ def sample_layout(sample: Sample, table: str) -> list[list[Cell]]:
     messy = MESSY_LABELS if sample.messy else {}
     return layout(table, sample.tables, sample.template,
                   text=lambda t, r, c: _cell(sample, t, r, c),
-                  label=lambda words: messy.get(words, words), spacers=sample.messy)
+                  label=lambda words: sample.labels.get(words, messy.get(words, words)),
+                  spacers=sample.messy)
 
 
 # section number -> the table printed in it
@@ -301,7 +304,7 @@ def _html_table(rows: list[list[Cell]]) -> str:
             "<td"
             + (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "")
             + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
-            + f">{html.escape(c.text)}</td>" for c in row) + "</tr>")
+            + f">{html.escape(c.text).replace(chr(10), '<br />')}</td>" for c in row) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
 
@@ -573,6 +576,46 @@ def scanned_pdf(pdf_bytes: bytes, dpi: int = 200) -> bytes:
     return scan.tobytes(garbage=3, deflate=True)
 
 
+def quirk_samples() -> list[Sample]:
+    """Reports printed as offices really print them (FIELD-NOTES, real reports seen since),
+    for the corpus only: every form of each must still read right.
+
+    quirks-2021: zeros printed as blank cells (&nbsp;), which the gold leaves out; the
+    总计 column left empty on every applications row; the fee printed with its unit
+    (45381.99万元) under a header that names it; labels broken by a line break
+    (社会公益<br />组织, 本年度办<br />理结果) or a stray space (法律服务 机构);
+    现行有效件数（历史累计）; headers padded with non-breaking spaces; 其他处理 in three rows.
+    quirks-2019: a six-decimal amount (采购总金额 5949.088667); legitimately negative 本年增/减; 其他处理
+    as one row; zeros of the 主动公开 table printed blank."""
+    seeds = {s.name[-3:]: s for s in (sample_from_seed(n, i) for i, n in enumerate(seed_names(), 1))}
+    nbsp = "\xa0"
+    modern = variant(seeds["003"], "quirks-2021", year=2023, template="2021", seed=11)
+    apps = modern.tables["applications"]
+    for key, row in apps.items():
+        row.pop("总计")
+        modern.printed[f"applications|{key}|总计"] = ""
+        for column, value in list(row.items()):
+            if value == 0:
+                del row[column]
+                modern.printed[f"applications|{key}|{column}"] = nbsp
+    fee = modern.tables["active_disclosure"]["行政事业性收费"]
+    fee["本年收费金额"] = 45381.99
+    modern.printed["active_disclosure|行政事业性收费|本年收费金额"] = "45381.99万元"
+    modern.labels = {"社会公益组织": "社会公益\n组织", "三、本年度办理结果": "三、本年度办\n理结果",
+                     "法律服务机构": "法律服务 机构", "现行有效件数": "现行有效件数（历史累计）",
+                     "自然人": f"{nbsp}自然人{nbsp}", "商业企业": f"{nbsp}商业企业{nbsp}"}
+    older = variant(seeds["002"], "quirks-2019", year=2020, template="2019", seed=12)
+    active = older.tables["active_disclosure"]
+    active["政府集中采购"]["采购总金额"] = 5949.088667
+    active["行政许可"]["本年增/减"], active["行政处罚"]["本年增/减"] = -7, -12
+    for key, row in active.items():
+        for column, value in list(row.items()):
+            if value == 0:
+                del row[column]
+                older.printed[f"active_disclosure|{key}|{column}"] = nbsp
+    return [modern, older]
+
+
 @functools.lru_cache(maxsize=None)
 def sample_named(name: str) -> Sample:
-    return {s.name: s for s in samples()}[name]
+    return {s.name: s for s in samples() + quirk_samples()}[name]
