@@ -294,12 +294,17 @@ class _Reader:
             low = order.index(self.sequence[before].key) if before is not None else -1
             high = order.index(self.sequence[after].key) if after is not None else len(order)
             missing = [k for k in order[low + 1:high] if k not in self.apps and self._printable(k)]
-            if len(missing) != len(orphans):
+            # 其他处理 is one row or three: whichever form leaves as many rows as are unread
+            forms = [missing, [k for k in missing if not k.startswith("三.六.")],
+                     [k for k in missing if k != "三.六"]]
+            missing = next((form for form in forms if len(form) == len(orphans)), None)
+            if missing is None:
                 continue
             key = missing[orphans.index(entry)]
             figures = self.assign(entry.cells, len(self.v["apps_columns"]), entry.row, entry.first, key)
             if figures is not None:
                 self.store(self.apps, key, dict(zip(self.v["apps_columns"], figures)), APPLICATIONS)
+                entry.adopted = True  # placed: not counted again for the rows after it
                 self.warnings.append(
                     f"{APPLICATIONS} {key}: its label could not be read; placed by its position "
                     f"after {self.sequence[before].key if before is not None else 'the header'}")

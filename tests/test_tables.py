@@ -42,6 +42,20 @@ def test_an_unreadable_label_takes_the_missing_row_between_its_neighbours():
     assert any("三.三.3: its label could not be read" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize("unread, expected", [
+    (["（去）芮他处到"], ["三.六"]),                       # 其他处理 printed as one row
+    (["1.申请人无正当", "2.申请人逾", "3.其他"], ["三.六.1", "三.六.2", "三.六.3"]),  # or three
+])
+def test_an_unreadable_other_handling_row_takes_its_place_in_either_form(unread, expected):
+    last = Row(["", "（五）不予处理", "5.要求行政机关确认或重新出具已获取信息", *figures(1, 0, 0, 0, 0, 0, 1)], 0)
+    garbled = [Row(["", "", label.replace("其他", "甘他").replace("申请人", "申谓人"),
+                    *figures(n, 0, 0, 0, 0, 0, n)], 0) for n, label in enumerate(unread, 2)]
+    total = Row(["", "（七）总计", "", *figures(9, 0, 0, 0, 0, 0, 9)], 0)
+    result = read_tables(APPLICANT_HEADER + [last, *garbled, total])
+    assert [k for k in result.tables["applications"] if k.startswith("三.六")] == expected
+    assert result.tables["applications"][expected[0]]["总计"] == 2
+
+
 def test_blank_marks_are_left_out_and_named():
     rows = [Row(["第二十条第（一）项", "", "", ""], 0),
             Row(["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"], 0),

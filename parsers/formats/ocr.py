@@ -119,10 +119,11 @@ def _ink_box(pixmap) -> tuple[int, int, int, int] | None:
     return left, inked[0], right + 1, inked[-1] + 1
 
 
-def _cell_images(page, cells: list[tuple[float, float, float, float]]) -> list[bytes]:
+def _cell_images(page, cells: list[tuple[float, float, float, float]]) -> list[bytes | None]:
     """PNG images of table cells (pixel boxes at OCR_DPI): inside the rules, cut to their
     ink (a lone figure at the top of a tall cell is not a line of text to tesseract), on a
-    white margin (it misses a lone digit that touches the image's edge)."""
+    white margin (it misses a lone digit that touches the image's edge); None for a cell
+    with no ink."""
     scale = 72 / OCR_DPI
     images = []
     for x0, y0, x1, y1 in cells:
@@ -130,7 +131,10 @@ def _cell_images(page, cells: list[tuple[float, float, float, float]]) -> list[b
                             (x1 - _INSET) * scale, (y1 - _INSET) * scale)
         cell = page.get_pixmap(dpi=OCR_DPI, clip=clip, colorspace="GRAY")
         ink = _ink_box(cell)
-        if ink and (ink[2] - ink[0], ink[3] - ink[1]) != (cell.width, cell.height):
+        if ink is None:
+            images.append(None)
+            continue
+        if (ink[2] - ink[0], ink[3] - ink[1]) != (cell.width, cell.height):
             cut = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, ink[2] - ink[0], ink[3] - ink[1]), False)
             cell.set_origin(-ink[0], -ink[1])
             cut.copy(cell, cut.irect)
@@ -144,11 +148,23 @@ def _cell_images(page, cells: list[tuple[float, float, float, float]]) -> list[b
     return images
 
 
-def _read_figures(images: list[bytes]) -> list[str]:
-    """Each image read as one line of digits, all in one tesseract run. The Chinese model
-    drops lone digits and reads 11 as 工; this pass does not."""
-    if not images:
-        return []
+def _read_figures(images: list[bytes | None]) -> list[str]:
+    """Each image read as one line of digits, all in one tesseract run (`None`: a blank
+    cell, not read). The Chinese model drops lone digits and reads 11 as 工; this pass does
+    not. A lone digit the line model misses is read again as a word."""
+    texts = [""] * len(images)
+    todo = [index for index, image in enumerate(images) if image]
+    for mode in ("7", "8"):
+        if not todo:
+            break
+        read = _digits([images[index] for index in todo], mode)
+        for index, text in zip(todo, read):
+            texts[index] = text
+        todo = [index for index in todo if not texts[index]]
+    return texts
+
+
+def _digits(images: list[bytes], page_segmentation: str) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="nianbao-ocr-") as folder:
         paths = []
         for number, image in enumerate(images):
@@ -157,7 +173,7 @@ def _read_figures(images: list[bytes]) -> list[str]:
             paths.append(str(path))
         listing = Path(folder) / "cells.txt"
         listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
-        rows = _tesseract_tsv([str(listing), "stdout", "-l", "eng", "--psm", "7",
+        rows = _tesseract_tsv([str(listing), "stdout", "-l", "eng", "--psm", page_segmentation,
                                "-c", "tessedit_char_whitelist=0123456789.-%"])
     texts = [""] * len(images)
     for item in rows:
@@ -198,7 +214,7 @@ class _Page:
     words: list[Glyph] = field(default_factory=list)
     grids: list[list[list[tuple]]] = field(default_factory=list)
     targets: list[tuple[int, int, int]] = field(default_factory=list)  # (table, row, column)
-    images: list[bytes] = field(default_factory=list)
+    images: list[bytes | None] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
 
 

@@ -47,7 +47,10 @@ RENDERING = "1"
 
 
 def source_digest(sample) -> str:
-    source = json.dumps([RENDERING, dataclasses.asdict(sample), sample.name in SCANNED],
+    fields = dataclasses.asdict(sample)
+    if not fields["labels"]:  # samples made before printed labels existed keep their digest
+        del fields["labels"]
+    source = json.dumps([RENDERING, fields, sample.name in SCANNED],
                         ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(source.encode()).hexdigest()
 
