@@ -26,13 +26,15 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlite_utils
 
 from parsers.formats import FORMATS
 
+from .bodies import body_key
+from .bodies import refresh as refresh_bodies
 from .figures import body_of, headline, lateness
 from .schema import ensure_schema
 from .store import ContentStore, files_dir, store_for
@@ -64,6 +66,23 @@ def figures_row(report: dict, cells: list) -> dict:
 
 def now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def beijing_time(stamp: str | None) -> str | None:
+    """An archive time (ISO 8601 with its offset) as readers in China read it, in 北京时间:
+    2026-11-24 22:05."""
+    if not stamp:
+        return stamp
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:  # written without an offset: UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:
@@ -278,6 +297,10 @@ class ReportRecord:
     search: dict | None = None
 
 
+# archive_info: set by `nianbao demo` on the archive of its made-up reports (the site says so)
+SAMPLE_DATA = "sample_data"
+
+
 class Archive:
     """The archive opened for writing, by one process at a time (crawl or reparse).
 
@@ -294,15 +317,19 @@ class Archive:
         try:
             self.db = open_archive(self.path)
             if files_store:  # a crawl given FILES_STORE: the archive remembers where
-                with self.db.atomic():
-                    self._upsert("archive_info", {"name": "files_store", "value": str(files_store)},
-                                 ("name",))
+                self.set_info("files_store", str(files_store))
             self.store = store_for(self.path, **(store_options or {}))
             self.store.clear_incoming()
             self.interrupted_runs = self._close_interrupted_runs()
         except BaseException:
             self.lock.release()
             raise
+
+    def set_info(self, name: str, value: str) -> None:
+        """A fact about the whole archive (`archive_info`): where its files are, that it
+        holds the demo's synthetic reports."""
+        with self.db.atomic():
+            self._upsert("archive_info", {"name": name, "value": value}, ("name",))
 
     def close(self) -> None:
         if self.lock.fd is not None:
@@ -417,7 +444,7 @@ class Archive:
         stamp = now()
         with self.db.atomic():
             self._save_documents(record.url, documents)
-            existing = self._one("select id, first_seen, last_seen, title, text from reports "
+            existing = self._one("select id, first_seen, last_seen, title, text, body from reports "
                                  "where url = ?", record.url)
             report_id = existing["id"] if existing else self._one(
                 "select coalesce(max(id), 0) + 1 as id from reports")["id"]
@@ -427,6 +454,7 @@ class Archive:
                    "id": report_id}
             if seen:
                 row["gone_since"] = None
+            row["body"] = body_key(row.get("publisher"), *(row.get(c) for c in _FIGURES_REGION))
             title, text = record.fields.get("title"), record.fields.get("text")
             # the search row changes only with the title or the text (a re-parse mostly
             # gives them again as they were)
@@ -452,6 +480,7 @@ class Archive:
                 [(report_id, position, *_section_place(section, record.fields.get("text") or ""))
                  for position, section in enumerate(record.sections)])
             self._upsert("figures", figures_row(row, record.cells), ("年报",))
+            refresh_bodies(self.db, [row["body"], existing and existing["body"]])
             if not indexed:
                 self._execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) values "
                               f"(?, {', '.join('?' * len(COLUMNS))})", report_id,
@@ -468,6 +497,13 @@ class Archive:
                       if column in fields}
             if region:
                 self._update("figures", region, "年报", url)
+                # a region corrected in the registry can make it another body
+                report = self._one("select publisher, province, city, county, region_code, body "
+                                   "from reports where url = ?", url)
+                body = body_key(*(report[c] for c in ("publisher", *_FIGURES_REGION)))
+                if body != report["body"]:
+                    self._update("reports", {"body": body}, "url", url)
+                    refresh_bodies(self.db, [body, report["body"]])
 
     def page_failed(self, url: str, message: str, http_status: int | None,
                     gone: bool) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .archive import DEFAULT_DB
+from .archive import DEFAULT_DB, SAMPLE_DATA, Archive
 from .export import EXCEL_ENCODING
 
 # the demo portal's port: fixed, so that the archive's report URLs stay the same between runs
@@ -275,6 +275,8 @@ def demo(db, port, portal_port, serve):
             exit_code, message = _crawl_outcome(db, before, code)
             if exit_code:
                 raise click.ClickException(message)
+            with Archive(db, "demo") as archive:  # the site says these reports are made up
+                archive.set_info(SAMPLE_DATA, "示例数据（合成）")
             if serve:
                 click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C stops it)")
                 publish(db, "127.0.0.1", port)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from .bodies import COLUMNS as BODY_COLUMNS
+from .bodies import backfill as backfill_bodies
 from .figures import HEADLINE
 from .search import COLUMNS, FTS_TABLE, index_row
 
@@ -38,6 +40,8 @@ SCHEMA: dict[str, dict] = {
             "report_document": str, "listing_url": str,
             # 1: the figures were read by OCR (a scan, or tables pasted as pictures)
             "ocr": int,
+            # the body that published it (bodies.编号: region and core name, nianbao/bodies.py)
+            "body": str,
             "first_seen": str, "last_seen": str,
             # the page answered 404/410 or "page not found" since this time (null: served)
             "gone_since": str,
@@ -51,7 +55,7 @@ SCHEMA: dict[str, dict] = {
         "pk": "url",
         "unique": [["id"]],
         "indexes": [["year"], ["publisher"], ["province", "city", "county"], ["source_id"],
-                    ["region_code"]],
+                    ["region_code"], ["body"]],
     },
     "documents": {
         "columns": {
@@ -122,6 +126,14 @@ SCHEMA: dict[str, dict] = {
         "pk": "年报",
         "foreign_keys": [("年报", "reports", "url")],
         "indexes": [["年度"], ["发布机构"], ["省", "市", "县"]],
+    },
+    # one row per body that publishes reports: its names over the years, region, the years
+    # it reported and missed, its latest headline figures (nianbao/bodies.py), made again
+    # with each of its reports
+    "bodies": {
+        "columns": BODY_COLUMNS,
+        "pk": "编号",
+        "indexes": [["名称"], ["省", "市", "县"]],
     },
     # facts about the archive itself: `files_store`, where its files are kept when not beside it
     "archive_info": {
@@ -234,6 +246,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                            f"on [{name}] ({', '.join(f'[{c}]' for c in columns)}) where {where}")
         # reports archived before ids existed: their rowid becomes their lasting id
         db.execute("update reports set id = rowid where id is null")
+        backfill_bodies(db)
         for name, spec in SCHEMA.items():
             for columns in spec.get("unique", []):
                 db.execute(f"create unique index if not exists [unique_{name}_{'_'.join(columns)}] "

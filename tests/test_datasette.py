@@ -62,7 +62,7 @@ def test_reports_table_has_its_chinese_title(get):
     assert "年报 (reports)" in response.text
     assert "芝罘区只楚街道办事处2020年政府信息公开工作年度报告" in response.text
     # the full text is left out of the list, not out of the data
-    assert 'class="col-text' not in response.text and "列表中不显示 text" in response.text
+    assert 'class="col-text' not in response.text and "列表中不显示正文" in response.text
 
 
 def test_every_table_is_described(demo_archive):
@@ -440,3 +440,91 @@ def test_a_saved_question_is_titled_in_chinese_and_shows_its_results_not_its_sql
     assert "年报数" in html  # the results are there
     shown = get("/archive/late_by_region?_show_sql=1").text
     assert "sum(逾期天数 = 0)" in shown  # one click away
+
+
+# --- Chinese throughout ------------------------------------------------------------------------
+
+# Datasette's own chrome, as it prints it in English; none may reach a reader
+DATASETTE_ENGLISH = ["rows", "row", "sorted by", "Apply", "View and edit SQL", "Suggested facets",
+                     "This data as", "advanced", "Advanced export", "Data license", "Data source",
+                     "Powered by", "Custom SQL query", "Query parameters", "Run SQL", "Edit SQL",
+                     "hidden table", "hidden tables", "Next page", "CSV options", "download file",
+                     "expand labels", "Export CSV", "remove filter", "column", "descending",
+                     "Sort by", "Format SQL", "Links from other tables", "Queries took", "Menu",
+                     "home", "Search", "records", "results", "Error", "not found", "Tables",
+                     "Views", "Queries", "returning", "show", "hide", "view", "About"]
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no scripts, styles, tags or attribute values."""
+    html = re.sub(r"(?s)<(script|style|title)\b.*?</\1>", " ", html)
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", re.sub(r"(?s)<[^>]+>", " ", html))
+
+
+def test_no_english_word_of_datasettes_chrome_reaches_a_reader(get, demo_archive):
+    url = report_urls(demo_archive)[0]
+    pages = ["/", "/archive", "/archive/reports", "/archive/reports?_search=复议",
+             "/archive/figures?年度=2021&_facet=省", "/archive/figures?年度=1900",
+             f"/archive/reports/{tilde_encode(url)}", "/archive/documents", "/archive/errors",
+             "/archive/sources", "/archive/late_reports", "/archive/search?检索词=复议",
+             "/archive/year_on_year", "/archive/crawl_runs/1", "/charts", "/coverage", "/about",
+             "/no-such-page", "/archive/no_such_table"]
+    found = {}
+    for path in pages:
+        text = visible_text(get(path).text)
+        words = [w for w in DATASETTE_ENGLISH if re.search(rf"(?<![A-Za-z_]){re.escape(w)}(?![A-Za-z_])", text)]
+        if words:
+            found[path] = words
+    assert found == {}
+
+
+def test_pages_are_titled_and_labelled_in_chinese(get):
+    figures = get("/archive/figures?年度=2021").text
+    assert "共 " in figures and "年度等于“2021”" in figures and "<title>年报数字" in figures
+    reports = get("/archive/reports?_facet=year").text
+    assert ">年度</a>" in reports or "年度\n" in visible_text(reports)
+    assert 'class="facet-info-name"' in reports and "<strong>年度" in reports
+    assert "首页" in reports and "年报档案" in reports
+    empty = get("/archive/figures?年度=1900").text
+    assert "没有符合条件的行" in empty
+
+
+def test_the_home_page_orients_and_says_the_demo_is_made_up(get, demo_archive):
+    home = visible_text(get("/").text)
+    count = len(report_urls(demo_archive))
+    assert f"档案中有 {count} 份年报" in " ".join(home.split())
+    assert "北京时间" in home and "示例数据（合成）" in home
+    for title in ("勾稽关系不成立的年报", "逾期发布的年报"):
+        assert title in home
+
+
+# --- bodies and comparisons ----------------------------------------------------------------------
+
+
+def test_each_body_has_a_page_with_its_reports_year_by_year(get, demo_archive):
+    bodies = rows_of(get, "/archive/bodies?_sort=编号")
+    yuejin = next(b for b in bodies if b["名称"] == "跃进街道")
+    assert yuejin["印过的名称"] == "跃进街道办事处" and yuejin["年报数"] == 3
+    page = get(f"/archive/bodies/{tilde_encode(yuejin['编号'])}")
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    for year in (2020, 2021, 2022):
+        assert f"{year}" in text
+    assert page.text.count("/archive/reports/") >= 3 and "/-/archive/" in page.text
+    assert "<svg" in page.text and "与其他机构比较" in text
+    # every report page links to its body
+    url = report_urls(demo_archive, "publisher = ?", ["跃进街道办事处"])[0]
+    report = get(f"/archive/reports/{tilde_encode(url)}").text
+    assert f"/archive/bodies/{tilde_encode(yuejin['编号'])}" in report
+
+
+def test_two_bodies_compared_on_the_same_years_and_figures(get):
+    page = get("/compare?机构=跃进街道&机构=世纪街道")
+    assert page.status_code == 200
+    text = " ".join(visible_text(page.text).split())
+    assert "跃进街道" in text and "世纪街道" in text and "没有年报" in text  # 世纪街道 has no 2020
+    assert "2020 年度" in text and "新收申请" in text and "<svg" in page.text
+    region = " ".join(visible_text(get("/compare?地区=示例区&机构=跃进街道").text).split())
+    assert "示例区（地区合计）" in region
+    unknown = visible_text(get("/compare?机构=没有这个机构").text)
+    assert "档案里没有：没有这个机构" in unknown and "请选两个或更多机构" in unknown

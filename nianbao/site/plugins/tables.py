@@ -1,13 +1,16 @@
 """How the archive's tables read in lists: the columns a table hides in its listing
 (`plugins: nianbao: hidden_columns` in datasette.yml; shown on the row page and in every
 export), links from a file's digest to its archived copy and from a saved query's report
-to its page, the archive's name for the pages' templates, and the site's menu."""
+to its page, the archive's name and its Chinese names for tables and columns for the pages'
+templates, and the site's menu."""
 
 from __future__ import annotations
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
+
+from nianbao.archive import beijing_time
 
 PLUGIN = "nianbao"
 # columns of saved queries that hold a report's URL
@@ -19,13 +22,34 @@ def extra_template_vars(database, table, datasette):
     names = [name for name, db in datasette.databases.items() if not db.is_memory]
     config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
     return {"archive_database": names[0] if names else None,
-            "hidden_columns": (config or {}).get("hidden_columns", [])}
+            "hidden_columns": (config or {}).get("hidden_columns", []),
+            **reader_names(datasette, names[0] if names else None)}
+
+
+def reader_names(datasette, database: str | None) -> dict:
+    """What readers see for the archive's English names (datasette.yml `column_labels`,
+    `place_names`): the database and each table by its Chinese title, columns by label."""
+    config = datasette.plugin_config(PLUGIN) or {}
+    places = dict(config.get("place_names", {}))
+    if database:
+        places[database] = datasette.metadata("title", database=database) or places.get(database, database)
+        for name, table in (datasette.metadata("tables", database=database) or {}).items():
+            if table.get("title"):
+                places[name] = table["title"]
+    return {"column_labels": config.get("column_labels", {}), "place_names": places}
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["beijing"] = beijing_time  # every time a reader sees, in 北京时间
+    env.filters["tilde_encode"] = tilde_encode  # a row's key in its page's URL
 
 
 @hookimpl
 def menu_links(datasette, actor, request):
     return [{"href": datasette.urls.path("/about"), "label": "关于年报"},
             {"href": datasette.urls.path("/charts"), "label": "图表"},
+            {"href": datasette.urls.path("/compare"), "label": "比较机构"},
             {"href": datasette.urls.path("/coverage"), "label": "覆盖范围"}]
 
 
