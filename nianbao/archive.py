@@ -35,7 +35,7 @@ from parsers.formats import FORMATS
 
 from .bodies import body_key
 from .bodies import refresh as refresh_bodies
-from .figures import body_of, headline, lateness
+from .figures import HEADLINE, body_of, headline, lateness
 from .schema import ensure_schema
 from .store import ContentStore, files_dir, store_for
 from .search import COLUMNS, FTS_TABLE, index_row
@@ -62,6 +62,18 @@ def figures_row(report: dict, cells: list) -> dict:
         **headline(cells),
         "勾稽关系成立": report.get("checks_ok"), "不成立条数": report.get("checks_failed"),
     }
+
+
+# answers by which a portal says a file is gone for good
+GONE_STATUSES = (404, 410)
+
+
+def _file_name(doc: DocumentRecord) -> str:
+    return doc.filename or doc.url.rsplit("/", 1)[-1] or doc.url
+
+
+def _number(value) -> str:
+    return "空" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def now() -> str:
@@ -314,6 +326,7 @@ class Archive:
         self.lock.acquire(f"{activity} since {now()}")
         self._statements: dict = {}
         self._cell_keys: dict = {}
+        self.run_id: int | None = None  # the crawl run writing, whose changes are recorded
         try:
             self.db = open_archive(self.path)
             if files_store:  # a crawl given FILES_STORE: the archive remembers where
@@ -362,6 +375,7 @@ class Archive:
             run_id = self._execute("insert into crawl_runs (started, status, arguments) values (?, ?, ?)",
                                    now(), "running", json.dumps(arguments, ensure_ascii=False)).lastrowid
         self.lock.describe(f"crawl run {run_id} since {now()}")
+        self.run_id = run_id
         return run_id
 
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
@@ -443,9 +457,14 @@ class Archive:
         `seen`: the report was just fetched (a re-parse leaves its sighting times alone)."""
         stamp = now()
         with self.db.atomic():
+            # the files as they were, to say which changed
+            stored = dict(self.db.execute("select url, sha256 from documents where report_url = ?",
+                                          [record.url]).fetchall())
             self._save_documents(record.url, documents)
-            existing = self._one("select id, first_seen, last_seen, title, text, body from reports "
-                                 "where url = ?", record.url)
+            existing = self._one("select id, first_seen, last_seen, title, text, body, content_hash, "
+                                 "gone_since from reports where url = ?", record.url)
+            # what the report was, to say what changed (a re-parse changes nothing of it)
+            before = self._one("select * from figures where [年报] = ?", record.url) if existing else None
             report_id = existing["id"] if existing else self._one(
                 "select coalesce(max(id), 0) + 1 as id from reports")["id"]
             row = {"url": record.url, **record.fields, "cell_count": len(record.cells),
@@ -479,12 +498,56 @@ class Archive:
                 "length, text) values (?, ?, ?, ?, ?, ?, ?)",
                 [(report_id, position, *_section_place(section, record.fields.get("text") or ""))
                  for position, section in enumerate(record.sections)])
-            self._upsert("figures", figures_row(row, record.cells), ("年报",))
+            after = figures_row(row, record.cells)
+            self._upsert("figures", after, ("年报",))
             refresh_bodies(self.db, [row["body"], existing and existing["body"]])
+            if seen:
+                self._record_changes(row, existing, before, after, stored, documents)
             if not indexed:
                 self._execute(f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) values "
                               f"(?, {', '.join('?' * len(COLUMNS))})", report_id,
                               *(record.search or index_row(title, text)).values())
+
+    def _record_changes(self, report: dict, existing: dict | None, before: dict | None,
+                        after: dict, stored: dict, documents: list[DocumentRecord]) -> None:
+        """The events a fetched report makes (inside the save's transaction): 新增, 更新
+        with the files and headline figures that changed, 恢复 after it had gone."""
+        if existing is None:
+            files = sum(1 for doc in documents if doc.sha256)
+            self._change("新增", report, f"新收录，{files} 个文件")
+            return
+        if existing["gone_since"]:
+            self._change("恢复", report, "页面重新可以访问")
+        if existing["content_hash"] == report.get("content_hash"):
+            return
+        replaced = [doc for doc in documents if doc.fresh and doc.url in stored
+                    and stored[doc.url] != doc.sha256]
+        added = [doc for doc in documents if doc.fresh and doc.url not in stored]
+        figures = {name: [before.get(name), after.get(name)] for name in HEADLINE
+                   if before and before.get(name) != after.get(name)}
+        words = [f"{_file_name(doc)} 换了新内容" for doc in replaced]
+        words += [f"新增文件 {_file_name(doc)}" for doc in added]
+        words += [f"{name} {_number(old)} → {_number(new)}" for name, (old, new) in figures.items()]
+        self._change("更新", report, "；".join(words) or "文件有变化", figures)
+
+    def _attachment_change(self, report_url: str, doc: DocumentRecord, existing: dict) -> None:
+        """An attachment the portal says is gone (404, 410), or that is served again."""
+        was_gone = bool(existing["fetch_error"]) and existing["http_status"] in GONE_STATUSES
+        is_gone = bool(doc.fetch_error) and doc.http_status in GONE_STATUSES
+        if is_gone == was_gone or not (is_gone or doc.fresh or doc.not_modified):
+            return
+        report = self._one("select url, title, publisher, year from reports where url = ?", report_url)
+        if report:
+            name = _file_name(doc)
+            self._change("消失" if is_gone else "恢复", report,
+                         f"附件 {name} 不再提供（{doc.fetch_error}）" if is_gone else f"附件 {name} 重新可以下载")
+
+    def _change(self, kind: str, report: dict, what: str, figures: dict | None = None) -> None:
+        self._execute("insert into changes (run_id, time, report_url, kind, title, publisher, year, "
+                      "what, figures) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.run_id, now(),
+                      report["url"], kind, report.get("title"), report.get("publisher"),
+                      report.get("year"), what,
+                      json.dumps(figures, ensure_ascii=False) if figures else None)
 
     def save_unchanged(self, url: str, documents: list[DocumentRecord], fields: dict) -> None:
         """A report seen again with the same files: its documents' fetch facts, its
@@ -492,6 +555,9 @@ class Archive:
         corrected in the registry reaches `figures` too)."""
         with self.db.atomic():
             self._save_documents(url, documents)
+            report = self._one("select url, title, publisher, year, gone_since from reports where url = ?", url)
+            if report and report["gone_since"]:
+                self._change("恢复", report, "页面重新可以访问")
             self._update("reports", {"last_seen": now(), "gone_since": None, **fields}, "url", url)
             region = {name: fields[column] for column, name in _FIGURES_REGION.items()
                       if column in fields}
@@ -518,6 +584,10 @@ class Archive:
             self._update("documents", {"checked_at": stamp, "http_status": http_status,
                                        "fetch_error": message}, "url", url)
             if gone:
+                report = self._one("select url, title, publisher, year, gone_since from reports "
+                                   "where url = ?", url)
+                if not report["gone_since"]:
+                    self._change("消失", report, f"页面不再提供（{message}）")
                 self._execute("update reports set gone_since = ? where url = ? and gone_since is null",
                               stamp, url)
         return True
@@ -528,7 +598,10 @@ class Archive:
         records the failure."""
         seen = now()
         for doc in documents:
-            existing = self._one("select first_seen from documents where url = ?", doc.url)
+            existing = self._one("select first_seen, fetch_error, http_status from documents "
+                                 "where url = ?", doc.url)
+            if existing and doc.url != report_url and self.run_id is not None:
+                self._attachment_change(report_url, doc, existing)
             row = {name: getattr(doc, name) for name in DocumentRecord.FIELDS}
             row.update(report_url=report_url,
                        first_seen=existing["first_seen"] if existing else seen)

@@ -135,6 +135,15 @@ SCHEMA: dict[str, dict] = {
         "pk": "编号",
         "indexes": [["名称"], ["省", "市", "县"]],
     },
+    # what changed, one row per event per crawl: 新增 a report appeared, 更新 its files
+    # changed (`figures`: the headline figures that changed, {name: [old, new]}), 消失 its
+    # page or an attachment is no longer served, 恢复 it is served again
+    "changes": {
+        "columns": {"id": int, "run_id": int, "time": str, "report_url": str, "kind": str,
+                    "title": str, "publisher": str, "year": int, "what": str, "figures": str},
+        "pk": "id",
+        "indexes": [["report_url"], ["kind"], ["time"]],
+    },
     # facts about the archive itself: `files_store`, where its files are kept when not beside it
     "archive_info": {
         "columns": {"name": str, "value": str},

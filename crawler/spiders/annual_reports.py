@@ -23,7 +23,8 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 
-from nianbao.archive import now, reports_seen_since
+# GONE_STATUSES: by which a portal says a page is gone for good (not merely unavailable)
+from nianbao.archive import GONE_STATUSES, now, reports_seen_since
 from nianbao.registry import load_registry
 
 from ..families import BROWSER, FAMILIES, ReportLink, recognise
@@ -34,9 +35,6 @@ from ..links import (announced, anchors, attachment_links, is_attachment_url, pa
                      same_site, selectors)
 from ..middlewares import NOT_MODIFIED, SCOPE, STORED, OverBudget, Refused, scope
 from ..pages import header, is_html, page_selector, page_text
-
-# statuses by which a portal says a page is gone for good (not merely unavailable)
-GONE_STATUSES = (404, 410)
 
 
 @dataclass
