@@ -293,11 +293,24 @@ def demo(db, port, portal_port, serve):
 @click.option("--column", "columns", multiple=True, metavar="NAME", help="Columns to write.")
 @click.option("-o", "--output", type=click.File("w", encoding=EXCEL_ENCODING, lazy=True),
               default="-", help="CSV file to write (default: standard output).")
-def export(db, table, filters, search, columns, output):
-    """Write a filtered CSV (UTF-8 with BOM, opens right in Excel)."""
-    from .export import export_rows, write_csv
+@click.option("--all", "all_to", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write every public table as CSV, with a README of the columns, zipped into DIR.")
+def export(db, table, filters, search, columns, output, all_to):
+    """Write a filtered CSV (UTF-8 with BOM, opens right in Excel), or with --all every
+    table zipped."""
+    from .export import export_all, export_rows, write_csv
 
     _require_archive(db)
+    if all_to:
+        import datetime
+
+        from .publish import metadata_for
+
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = export_all(db, all_to, metadata_for("archive.db"), stamp,
+                          log=lambda line: click.echo(line, err=True))
+        click.echo(str(path))
+        return
     where = _pairs(filters, "--where", "COLUMN=VALUE")
     try:
         names, rows = export_rows(db, table, where, search, list(columns) or None)

@@ -56,3 +56,41 @@ def write_csv(handle: io.TextIOBase, columns: list[str], rows) -> int:
         writer.writerow(row)
         count += 1
     return count
+
+
+# the tables and views a reader uses (the storage behind the views is left out)
+PUBLIC_TABLES = ("reports", "figures", "bodies", "changes", "documents", "document_versions",
+                 "cells", "checks", "sections", "sources", "crawl_runs", "errors")
+
+
+def export_all(db, folder, metadata: dict, stamp: str, log=print):
+    """Every public table as a CSV (UTF-8 with BOM, all columns, the reports' full text
+    included) and a README of what each table and column holds, zipped into `folder`.
+    The zip's path."""
+    import zipfile
+    from pathlib import Path
+
+    tables = (metadata.get("databases", {}).get("archive", {}) or {}).get("tables", {})
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"nianbao-{stamp}.zip"
+    readme = [f"{metadata.get('title', '')}", f"导出时间：{stamp}", "",
+              "每个 CSV 文件是档案中的一个表（UTF-8 带 BOM，Excel 可直接打开）。各表、各列的含义：", ""]
+    database = read_archive(db)
+    present = set(database.table_names()) | set(database.view_names())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for table in PUBLIC_TABLES:
+            if table not in present:
+                continue
+            columns = [c.name for c in database[table].columns]
+            buffer = io.StringIO()
+            count = write_csv(buffer, columns, database.execute(f"select * from [{table}]"))
+            archive.writestr(f"{table}.csv", buffer.getvalue().encode(EXCEL_ENCODING))
+            described = tables.get(table, {})
+            readme += [f"{table}.csv：{described.get('title', table)}（{count} 行）",
+                       f"  {described.get('description', '')}"]
+            readme += [f"  - {c}：{described.get('columns', {}).get(c, '')}" for c in columns]
+            readme.append("")
+            log(f"{table}: {count} rows")
+        archive.writestr("README.txt", "\n".join(readme).encode("utf-8"))
+    return path

@@ -150,3 +150,23 @@ def test_the_site_is_a_plain_datasette_command_too(demo_archive, tmp_path):
         for page, expected in pages.items():
             with urllib.request.urlopen(base + page, timeout=30) as answer:
                 assert answer.status == 200 and expected in answer.read().decode("utf-8", "replace"), page
+
+
+def test_export_all_zips_every_public_table_with_a_readme(demo_archive, tmp_path):
+    import sqlite3
+    import zipfile
+
+    result = CliRunner().invoke(main, ["export", "--db", str(demo_archive), "--all", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    path = result.stdout.strip().splitlines()[-1]
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        assert {"reports.csv", "figures.csv", "bodies.csv", "cells.csv", "README.txt"} <= names
+        assert not {"report_cells.csv", "cell_keys.csv", "reports_fts.csv"} & names
+        figures = archive.read("figures.csv")
+        readme = archive.read("README.txt").decode("utf-8")
+    assert figures.startswith("\ufeff".encode("utf-8"))
+    rows = list(csv.DictReader(io.StringIO(figures.decode("utf-8-sig"))))
+    with sqlite3.connect(demo_archive) as connection:
+        assert len(rows) == connection.execute("select count(*) from figures").fetchone()[0]
+    assert "figures.csv：年报数字" in readme and "  - 新收申请：" in readme

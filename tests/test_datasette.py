@@ -190,7 +190,7 @@ def test_ranked_search_puts_title_matches_first(get):
     assert [r["标题"][:8] for r in rows] == ["秦州区天水郡街道"] * 2
     rows = rows_of(get, "/archive/search?检索词=街道")
     assert all("街道" in r["标题"] for r in rows)
-    assert all(set(r) == {"年报", "标题", "年度", "发布机构", "摘录"} for r in rows)  # no raw score
+    assert all(set(r) == {"年报", "标题", "年度", "发布机构", "摘录", "检索词"} for r in rows)  # no raw score
     assert "咨询" in rows_of(get, "/archive/search?检索词=咨询")[0]["摘录"]
 
 
@@ -528,3 +528,28 @@ def test_two_bodies_compared_on_the_same_years_and_figures(get):
     assert "示例区（地区合计）" in region
     unknown = visible_text(get("/compare?机构=没有这个机构").text)
     assert "档案里没有：没有这个机构" in unknown and "请选两个或更多机构" in unknown
+
+
+def test_the_home_search_leads_to_excerpts_with_the_term_marked(get):
+    home = get("/").text
+    assert 'action="/archive/search"' in home and 'name="检索词"' in home
+    results = get("/archive/search?检索词=复议").text
+    assert "<mark>复议</mark>" in results
+
+
+def test_the_figures_csv_names_the_title_once(get):
+    page = get("/archive/figures?年度=2021").text
+    link = re.search(r'<p class="export-links">下载这些行：<a href="([^"]+)"', page).group(1)
+    header = get(link.replace("&amp;", "&")).content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header.count("标题") == 1 and not any(c.endswith("_label") for c in header)
+
+
+def test_each_archived_copy_says_where_when_and_what_for_citation(get, demo_archive):
+    url = report_urls(demo_archive)[0]
+    page = get(f"/archive/reports/{tilde_encode(url)}").text
+    with sqlite3.connect(demo_archive) as connection:
+        digests = [d for (d,) in connection.execute("select sha256 from documents where report_url = ?", [url])]
+    assert digests and all(digest in page for digest in digests)
+    text = " ".join(visible_text(page).split())
+    assert "首次抓取" in text and "最近确认" in text and "北京时间" in text
+    assert f"原文 {url}" in text and "抓取存档于" in text

@@ -37,8 +37,12 @@ async def report_page(datasette, database: str, url: str) -> dict | None:
         return None
     report = dict(report)
     documents = [dict(d) for d in await db.execute(
-        "select url, kind, filename, sha256, size, fetched_at, http_status, parse_error "
-        "from documents where report_url = ? order by rowid", [url])]
+        "select url, kind, filename, sha256, size, fetched_at, first_seen, checked_at, http_status, "
+        "fetch_error, parse_error from documents where report_url = ? order by rowid", [url])]
+    # every failed fetch of the report's page and files, newest first
+    failures = [dict(e) for e in await db.execute(
+        "select time, stage, message, url from errors where url = ? or url in "
+        "(select url from documents where report_url = ?) order by id desc limit 50", [url, url])]
     cells = [dict(c) for c in await db.execute(
         "select tbl, row, col, value from cells where report_url = ?", [url])]
     checks = [dict(c) for c in await db.execute(
@@ -49,7 +53,7 @@ async def report_page(datasette, database: str, url: str) -> dict | None:
         "select number, title from sections where report_url = ? order by position", [url])]
     return {"report": report, "documents": documents, "failed_checks": checks,
             "layouts": _layout(report, cells, failed), "sections": sections,
-            "warnings": json.loads(report.get("warnings") or "[]")}
+            "warnings": json.loads(report.get("warnings") or "[]"), "failures": failures}
 
 
 @hookimpl

@@ -6,6 +6,8 @@ templates, and the site's menu."""
 
 from __future__ import annotations
 
+import re
+
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
@@ -54,8 +56,11 @@ def menu_links(datasette, actor, request):
 
 
 @hookimpl
-def render_cell(value, column, table, database, datasette):
-    """Archived copies link to the store; a saved query's report links to its page."""
+def render_cell(row, value, column, table, database, datasette):
+    """Archived copies link to the store; a saved query's report links to its page; a
+    search result's excerpt shows its search term marked."""
+    if column == "摘录" and table is None and isinstance(value, str) and "检索词" in row.keys():
+        return highlighted(value, row["检索词"])
     if column == "sha256" and table in ("documents", "document_versions") and value:
         return Markup(f'<a href="{datasette.urls.path("/-/archive/" + value)}">存档副本</a> '
                       f'<span class="sha">{escape(value[:12])}…</span>')
@@ -64,3 +69,18 @@ def render_cell(value, column, table, database, datasette):
         return Markup(f'<a href="{escape(page)}">年报页面</a> '
                       f'<span class="original">{escape(value)}</span>')
     return None
+
+
+def highlighted(text: str, query: str | None) -> Markup:
+    """The text with each of the query's terms marked (white space inside a term allowed,
+    as the search allows it)."""
+    terms = [t for t in (query or "").split() if t][:8]
+    if not terms:
+        return Markup(escape(text))
+    pattern = re.compile("|".join(r"\s*".join(map(re.escape, term[:40])) for term in terms))
+    out, last = [], 0
+    for found in pattern.finditer(text):
+        out += [escape(text[last:found.start()]), Markup("<mark>"), escape(found.group()), Markup("</mark>")]
+        last = found.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
