@@ -10,6 +10,7 @@ import io
 import sqlite3
 
 import pytest
+from datasette.utils import tilde_encode
 
 from tests.conftest import ARTIFACTS, unavailable
 
@@ -43,9 +44,12 @@ def test_search_facet_report_pdf_and_csv(browser, published):
 
     page.fill("#start-search", "复议")
     page.press("#start-search", "Enter")
-    page.wait_for_url("**/archive/reports?_search=*")
-    assert "全文包含" in page.content()
+    page.wait_for_url("**/archive/search?*")
+    assert page.locator("td.col-摘录 mark, td mark").first.inner_text() == "复议"
     page.screenshot(path=SHOTS / "2-search.png")
+
+    page.goto(published.base + "/archive/reports?_search=复议")
+    assert "全文包含" in page.content()
 
     page.click("#facet-year >> a:text-is('2021')")
     page.wait_for_url("**year=2021*")
@@ -56,7 +60,7 @@ def test_search_facet_report_pdf_and_csv(browser, published):
         report, digest, filename = connection.execute(
             "select r.url, d.sha256, d.filename from reports r join documents d on d.report_url = r.url "
             "where r.year = 2021 and d.kind = 'pdf' and r.url <> d.url order by r.url limit 1").fetchone()
-    page.click(f"td.col-url a:text-is('{report}')")
+    page.click(f"td.report-title a[href$='{tilde_encode(report)}']")
     page.wait_for_selector("h2:text('存档副本')")
     assert page.locator("table.report-table").count() == 3
     page.screenshot(path=SHOTS / "4-report.png", full_page=True)

@@ -553,3 +553,13 @@ def test_each_archived_copy_says_where_when_and_what_for_citation(get, demo_arch
     text = " ".join(visible_text(page).split())
     assert "首次抓取" in text and "最近确认" in text and "北京时间" in text
     assert f"原文 {url}" in text and "抓取存档于" in text
+
+
+def test_a_table_of_reports_leads_with_the_title_and_says_shared_values_once(get, demo_archive):
+    page = get("/archive/figures?年度=2021").text
+    headers = re.findall(r'<th [^>]*data-column="([^"]+)"', page)
+    assert headers[0] == "标题" and headers[-1] == "年报"
+    assert "年度" not in headers and "省" not in headers  # the same on every row of the page
+    assert re.search(r"这一页每行都相同：[^<]*年度＝2021", page)
+    first = re.search(r'<td class="[^"]*report-title"><a href="([^"]+)">', page).group(1)
+    assert first.startswith("/archive/reports/")

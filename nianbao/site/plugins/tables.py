@@ -25,6 +25,7 @@ def extra_template_vars(database, table, datasette):
     config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
     return {"archive_database": names[0] if names else None,
             "hidden_columns": (config or {}).get("hidden_columns", []),
+            "title_column": (config or {}).get("title_column"),
             **reader_names(datasette, names[0] if names else None)}
 
 
