@@ -563,3 +563,17 @@ def test_a_table_of_reports_leads_with_the_title_and_says_shared_values_once(get
     assert re.search(r"这一页每行都相同：[^<]*年度＝2021", page)
     first = re.search(r'<td class="[^"]*report-title"><a href="([^"]+)">', page).group(1)
     assert first.startswith("/archive/reports/")
+
+
+def test_saved_questions_offer_the_values_the_archive_holds(get, demo_archive):
+    page = get("/archive/late_reports").text
+    years = re.search(r'<select id="qp\d+" name="年度">(.*?)</select>', page, re.S).group(1)
+    with sqlite3.connect(demo_archive) as connection:
+        held = [str(y) for (y,) in connection.execute(
+            "select distinct 年度 from figures where 年度 is not null order by 年度 desc")]
+    assert re.findall(r'<option value="(\d+)"', years) == held
+    narrowed = get("/archive/by_year?省=示例省").text
+    cities = re.search(r'<select id="qp\d+" name="市"[^>]*>(.*?)</select>', narrowed, re.S).group(1)
+    assert re.findall(r'<option value="([^"]+)"', cities) == ["示例市"]
+    assert re.findall(r'<option value="([^"]*)"', re.search(
+        r'<select id="qp\d+" name="市"[^>]*>(.*?)</select>', get("/archive/by_year?省=别的省").text, re.S).group(1)) == [""]

@@ -20,13 +20,19 @@ REPORT_COLUMNS = {"年报", "上年年报", "去年的年报"}
 
 
 @hookimpl
-def extra_template_vars(database, table, datasette):
-    names = [name for name, db in datasette.databases.items() if not db.is_memory]
-    config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
-    return {"archive_database": names[0] if names else None,
-            "hidden_columns": (config or {}).get("hidden_columns", []),
-            "title_column": (config or {}).get("title_column"),
-            **reader_names(datasette, names[0] if names else None)}
+def extra_template_vars(template, database, table, request, datasette):
+    async def inner():
+        names = [name for name, db in datasette.databases.items() if not db.is_memory]
+        config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
+        choices = (await parameter_choices(datasette, database, request)
+                   if template == "query.html" and database and request is not None else {})
+        return {"archive_database": names[0] if names else None,
+                "hidden_columns": (config or {}).get("hidden_columns", []),
+                "title_column": (config or {}).get("title_column"),
+                "parameter_choices": choices,
+                **reader_names(datasette, names[0] if names else None)}
+
+    return inner
 
 
 def reader_names(datasette, database: str | None) -> dict:
@@ -85,3 +91,19 @@ def highlighted(text: str, query: str | None) -> Markup:
         last = found.end()
     out.append(escape(text[last:]))
     return Markup("").join(out)
+
+
+async def parameter_choices(datasette, database: str, request) -> dict:
+    """{parameter: [values]} for the saved question's parameters that name something the
+    archive holds (datasette.yml `parameter_choices`), narrowed by the others chosen."""
+    sql_of = (datasette.plugin_config(PLUGIN) or {}).get("parameter_choices", {})
+    chosen = {name: request.args.get(name, "") for name in ("省", "市", "县")}
+    db = datasette.get_database(database)
+    choices = {}
+    for name, sql in sql_of.items():
+        params = {key: value for key, value in chosen.items() if f":{key}" in sql}
+        try:
+            choices[name] = [row[0] for row in await db.execute(sql, params)]
+        except Exception:  # a table an older archive lacks: the parameter stays typed
+            continue
+    return choices
