@@ -93,3 +93,38 @@ def test_charts_are_drawn(browser, published):
         page.wait_for_selector(f"{chart} svg .mark-rect, {chart} svg .mark-line, {chart} svg .mark-symbol")
     page.screenshot(path=SHOTS / "5-charts.png", full_page=True)
     page.close()
+
+
+def test_a_bodys_history_compared_and_the_late_reports_of_a_year(browser, published):
+    """Find 跃进街道's history from the bodies list, compare it with 世纪街道; list the
+    late reports of 2021; every page in Chinese."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(20_000)
+    page.goto(published.base + "/archive/bodies")
+    page.click("a:text-is('跃进街道')")
+    page.wait_for_selector("h1.body-title:text('跃进街道')")
+    years = page.locator("table.body-history tbody tr td:first-child").all_inner_texts()
+    assert years == ["2020", "2021", "2022"]
+    assert page.locator("figure.bars svg rect").count() >= 2
+    page.screenshot(path=SHOTS / "6-body.png", full_page=True)
+
+    page.click("a:text('与其他机构比较')")
+    page.wait_for_selector("form.compare-form")
+    page.select_option("select[name=机构] >> nth=1", label="世纪街道（示例区）")
+    page.click("input[type=submit][value='比较']")
+    page.wait_for_selector("table.compare")
+    text = page.locator("table.compare").inner_text()
+    assert "跃进街道" in text and "世纪街道" in text and "没有年报" in text
+    page.screenshot(path=SHOTS / "7-compare.png", full_page=True)
+
+    page.goto(published.base + "/archive/late_reports")
+    page.select_option("select[name=年度]", "2021")
+    page.click("input[type=submit]")
+    page.wait_for_url(lambda url: "=2021" in url)
+    body = page.locator("body").inner_text()
+    assert "逾期发布的年报" in body and ("没有符合条件的结果" in body or "共 " in body)
+    with sqlite3.connect(published.db) as connection:
+        late = connection.execute("select count(*) from figures where 年度 = 2021 and 逾期天数 > 0").fetchone()[0]
+    assert page.locator("table.rows-and-columns tbody tr").count() == late
+    page.screenshot(path=SHOTS / "8-late-2021.png", full_page=True)
+    page.close()

@@ -29,6 +29,7 @@ def extra_template_vars(template, database, table, request, datasette):
         return {"archive_database": names[0] if names else None,
                 "hidden_columns": (config or {}).get("hidden_columns", []),
                 "title_column": (config or {}).get("title_column"),
+                "title_links_to": (config or {}).get("title_links_to"),
                 "parameter_choices": choices,
                 **reader_names(datasette, names[0] if names else None)}
 
