@@ -138,6 +138,9 @@ def assemble(url: str, parsed: list[tuple[DocumentRecord, dict | None]], *,
         # the body its title names where no page prints a 发布机构 (a report linked straight
         # to its PDF): the same body as figures.发布机构, for facets and exports alike
         "publisher": body_of(metadata.get("发布机构"), title),
+        # where the publisher was read: the page's (or the listing's) 发布机构, else the title
+        "publisher_from": ("页面" if metadata.get("发布机构") else
+                           "标题" if body_of(None, title) else None),
         **source_fields(source),
         "checks_ok": int(all(c["ok"] for c in checks)) if checks else None,
         # the figures were read by OCR (a scan, or tables pasted as pictures)

@@ -32,6 +32,8 @@ SCHEMA: dict[str, dict] = {
         "columns": {
             "url": str, "title": str, "year": int, "template": str, "status": str,
             "publisher": str, "published": str, "index_no": str, "topic": str, "doc_no": str,
+            # 页面: the publisher the page (or its listing) printed; 标题: read from the title
+            "publisher_from": str,
             "province": str, "city": str, "county": str,
             # the registry entry the report was found through (sources.id), and the GB/T
             # 2260 code of its region

@@ -577,3 +577,11 @@ def test_saved_questions_offer_the_values_the_archive_holds(get, demo_archive):
     assert re.findall(r'<option value="([^"]+)"', cities) == ["示例市"]
     assert re.findall(r'<option value="([^"]*)"', re.search(
         r'<select id="qp\d+" name="市"[^>]*>(.*?)</select>', get("/archive/by_year?省=别的省").text, re.S).group(1)) == [""]
+
+
+def test_robots_may_index_pages_but_not_unbounded_urls(get):
+    robots = get("/robots.txt")
+    assert robots.status_code == 200
+    lines = robots.text.splitlines()
+    assert "User-agent: *" in lines and "Disallow: /*?" in lines and "Disallow: /-/" in lines
+    assert "Disallow: /" not in lines  # the report and body pages stay findable

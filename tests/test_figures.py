@@ -50,7 +50,12 @@ def test_a_report_without_a_printed_publisher_is_one_body_in_reports_and_figures
     url = "http://a.gov.cn/P0001.pdf"  # linked straight from the listing: no page, no 发布机构
     record = build_report(url, [(DocumentRecord(url=url, kind="pdf", sha256="0" * 64, size=len(pdf)), pdf)])
     assert record.fields["publisher"] == "芝罘区只楚街道办事处"
+    assert record.fields["publisher_from"] == "标题"  # said on the report page
     assert figures_row({"url": url, **record.fields}, record.cells)["发布机构"] == "芝罘区只楚街道办事处"
+    page = (ROOT / "tests/corpus/seed-000/page.html").read_bytes()
+    printed = build_report("http://a.gov.cn/t1.html", [(DocumentRecord(
+        url="http://a.gov.cn/t1.html", kind="html", sha256="1" * 64, size=len(page)), page)])
+    assert printed.fields["publisher_from"] == "页面"
 
 
 @pytest.mark.parametrize("year, published, late", [
