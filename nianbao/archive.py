@@ -57,10 +57,10 @@ def figures_row(report: dict, cells: list) -> dict:
         "模板": report.get("template"),
         "发布机构": body_of(report.get("publisher"), report.get("title")),
         "发布时间": report.get("published"),
-        **dict(zip(("逾期天数", "发布日期存疑"), lateness(report.get("year"), report.get("published")))),
+        **dict(zip(("逾期天数", "发布日期存疑"), _late_and_doubtful(report))),
         **{name: report.get(column) for column, name in _FIGURES_REGION.items()},
         **headline(cells),
-        "勾稽关系成立": report.get("checks_ok"), "不成立条数": report.get("checks_failed"),
+        "勾稽关系成立": YES_NO.get(report.get("checks_ok")), "不成立条数": report.get("checks_failed"),
     }
 
 
@@ -74,6 +74,15 @@ def _file_name(doc: DocumentRecord) -> str:
 
 def _number(value) -> str:
     return "空" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+# what a reader (and Excel) sees for a yes-or-no figure
+YES_NO = {1: "是", 0: "否", True: "是", False: "否"}
+
+
+def _late_and_doubtful(report: dict) -> tuple:
+    days, doubtful = lateness(report.get("year"), report.get("published"))
+    return days, YES_NO.get(doubtful)
 
 
 def now() -> str:

@@ -120,10 +120,11 @@ SCHEMA: dict[str, dict] = {
             "年报": str, "标题": str, "年度": int, "模板": str, "发布机构": str, "发布时间": str,
             # days after 31 January of the next year it was published (第五十条), and 1 when
             # its date cannot be right (before the year it reports on ended)
-            "逾期天数": int, "发布日期存疑": int,
+            "逾期天数": int, "发布日期存疑": str,
             "省": str, "市": str, "县": str, "区划代码": str,
             **{name: int for name in HEADLINE},
-            "勾稽关系成立": int, "不成立条数": int,
+            # 是 / 否, as a reader and a spreadsheet read them
+            "勾稽关系成立": str, "不成立条数": int,
         },
         "pk": "年报",
         "foreign_keys": [("年报", "reports", "url")],
