@@ -586,3 +586,13 @@ def test_robots_may_index_pages_but_not_unbounded_urls(get):
     lines = robots.text.splitlines()
     assert "User-agent: *" in lines and "Disallow: /*?" in lines and "Disallow: /-/" in lines
     assert "Disallow: /" not in lines  # the report and body pages stay findable
+
+
+def test_chart_filters_offer_values_and_an_empty_choice_says_so(get):
+    page = get("/charts").text
+    provinces = re.search(r'<select name="省"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="([^"]+)"', provinces) == ["示例省"]
+    assert "no-match" not in page
+    empty = get("/charts?省=别的省").text
+    assert "没有符合这些条件的年报" in empty and "别的省（档案中没有）" in empty
+    assert 'width: "container"' in page and 'order: {field: "顺序"' in page

@@ -24,8 +24,8 @@ def extra_template_vars(template, database, table, request, datasette):
     async def inner():
         names = [name for name, db in datasette.databases.items() if not db.is_memory]
         config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
-        choices = (await parameter_choices(datasette, database, request)
-                   if template == "query.html" and database and request is not None else {})
+        choices = (await parameter_choices(datasette, database or (names[0] if names else None), request)
+                   if template in ("query.html", "pages/charts.html") and request is not None else {})
         return {"archive_database": names[0] if names else None,
                 "hidden_columns": (config or {}).get("hidden_columns", []),
                 "title_column": (config or {}).get("title_column"),
