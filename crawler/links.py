@@ -154,13 +154,10 @@ def attachment_links(page, base_url: str, allowed_hosts: tuple[str, ...] = ()) -
     return found
 
 
-def _in_chrome(element, names: list[str]) -> bool:
+def _in_chrome(element, names: frozenset[str]) -> bool:
     """Inside the page's header, navigation or footer."""
-    for ancestor in element.iterancestors():
-        marks = {ancestor.tag, ancestor.get("id") or "", *(ancestor.get("class") or "").split()}
-        if marks & set(names):
-            return True
-    return False
+    return any(names & {ancestor.tag, ancestor.get("id") or "", *(ancestor.get("class") or "").split()}
+               for ancestor in element.iterancestors())
 
 
 def page_images(page, base_url: str, allowed_hosts: tuple[str, ...] = (),
@@ -174,11 +171,12 @@ def page_images(page, base_url: str, allowed_hosts: tuple[str, ...] = (),
     if any(word in cells for word in voc["html_table_words"]):
         return []
     body = next((found[0] for css in voc["content"] if (found := page.css(css))), None)
+    chrome = frozenset(voc["outside"])
     pictures = body.css("img") if body is not None else page.css("body img")
     found: list[str] = []
     for picture in pictures:
         src = (picture.attrib.get("src") or picture.attrib.get("data-src") or "").strip()
-        if not src or src.startswith("data:") or _in_chrome(picture.root, voc["outside"]):
+        if not src or src.startswith("data:") or _in_chrome(picture.root, chrome):
             continue
         url = urljoin(base_url, src)
         if any(word in url.lower() for word in voc["skip_words"]) or url in found:

@@ -68,6 +68,11 @@ def figures_row(report: dict, cells: list) -> dict:
 GONE_STATUSES = (404, 410)
 
 
+def _body_of(report: dict) -> str | None:
+    """The body (bodies.编号) of a report row: its publisher in its region."""
+    return body_key(report.get("publisher"), *(report.get(c) for c in _FIGURES_REGION))
+
+
 def _file_name(doc: DocumentRecord) -> str:
     return doc.filename or doc.url.rsplit("/", 1)[-1] or doc.url
 
@@ -482,7 +487,7 @@ class Archive:
                    "id": report_id}
             if seen:
                 row["gone_since"] = None
-            row["body"] = body_key(row.get("publisher"), *(row.get(c) for c in _FIGURES_REGION))
+            row["body"] = _body_of(row)
             title, text = record.fields.get("title"), record.fields.get("text")
             # the search row changes only with the title or the text (a re-parse mostly
             # gives them again as they were)
@@ -575,7 +580,7 @@ class Archive:
                 # a region corrected in the registry can make it another body
                 report = self._one("select publisher, province, city, county, region_code, body "
                                    "from reports where url = ?", url)
-                body = body_key(*(report[c] for c in ("publisher", *_FIGURES_REGION)))
+                body = _body_of(report)
                 if body != report["body"]:
                     self._update("reports", {"body": body}, "url", url)
                     refresh_bodies(self.db, [body, report["body"]])

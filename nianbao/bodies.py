@@ -97,5 +97,5 @@ def backfill(db) -> None:
     if not rows:
         return
     db.conn.executemany("update reports set body = ? where url = ?",
-                   [(body_key(*row[1:]), row[0]) for row in rows])
+                        [(body_key(*row[1:]), row[0]) for row in rows])
     refresh(db, [key for (key,) in db.execute("select distinct body from reports")])

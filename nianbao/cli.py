@@ -307,7 +307,9 @@ def export(db, table, filters, search, columns, output, all_to):
         from .publish import metadata_for
 
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = export_all(db, all_to, metadata_for("archive.db"), stamp,
+        metadata = metadata_for(db)
+        tables = metadata.get("databases", {}).get(Path(db).stem, {}).get("tables", {})
+        path = export_all(db, all_to, tables, stamp, metadata.get("title", ""),
                           log=lambda line: click.echo(line, err=True))
         click.echo(str(path))
         return

@@ -63,18 +63,19 @@ PUBLIC_TABLES = ("reports", "figures", "bodies", "changes", "documents", "docume
                  "cells", "checks", "sections", "sources", "crawl_runs", "errors")
 
 
-def export_all(db, folder, metadata: dict, stamp: str, log=print):
+def export_all(db, folder, described_tables: dict, stamp: str, title: str = "", log=print):
     """Every public table as a CSV (UTF-8 with BOM, all columns, the reports' full text
     included) and a README of what each table and column holds, zipped into `folder`.
+    `described_tables`: the site's metadata of each table (title, description, columns).
     The zip's path."""
     import zipfile
     from pathlib import Path
 
-    tables = (metadata.get("databases", {}).get("archive", {}) or {}).get("tables", {})
+    tables = described_tables
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"nianbao-{stamp}.zip"
-    readme = [f"{metadata.get('title', '')}", f"导出时间：{stamp}", "",
+    readme = [title, f"导出时间：{stamp}", "",
               "每个 CSV 文件是档案中的一个表（UTF-8 带 BOM，Excel 可直接打开）。各表、各列的含义：", ""]
     database = read_archive(db)
     present = set(database.table_names()) | set(database.view_names())
@@ -83,9 +84,9 @@ def export_all(db, folder, metadata: dict, stamp: str, log=print):
             if table not in present:
                 continue
             columns = [c.name for c in database[table].columns]
-            buffer = io.StringIO()
-            count = write_csv(buffer, columns, database.execute(f"select * from [{table}]"))
-            archive.writestr(f"{table}.csv", buffer.getvalue().encode(EXCEL_ENCODING))
+            with archive.open(f"{table}.csv", "w", force_zip64=True) as raw, \
+                    io.TextIOWrapper(raw, encoding=EXCEL_ENCODING, newline="") as handle:
+                count = write_csv(handle, columns, database.execute(f"select * from [{table}]"))
             described = tables.get(table, {})
             readme += [f"{table}.csv：{described.get('title', table)}（{count} 行）",
                        f"  {described.get('description', '')}"]

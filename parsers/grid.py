@@ -68,6 +68,18 @@ class Table:
             for s in self.horizontal)
 
 
+def ruling_segments(pieces, thin: float) -> tuple[list[Segment], list[Segment]]:
+    """(horizontal, vertical) rules from straight pieces (x0, y0, x1, y1): a piece thinner
+    than `thin` across and longer than it along; slanted pieces are no rules."""
+    horizontal, vertical = [], []
+    for x0, y0, x1, y1 in pieces:
+        if abs(y1 - y0) <= thin and abs(x1 - x0) > thin:
+            horizontal.append(Segment((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= thin and abs(y1 - y0) > thin:
+            vertical.append(Segment((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+    return horizontal, vertical
+
+
 def join_segments(segments: list[Segment], snap: float) -> list[Segment]:
     """Collinear pieces that touch or overlap become one segment (cells drawn one by
     one); parallel lines a little apart that do not overlap stay two."""

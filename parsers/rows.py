@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .grid import Glyph, Table, join_text, text_lines
 from .vocabulary import is_blank_mark, parse_number
 
 
@@ -60,6 +61,19 @@ def grid_rows(grid: list[list[tuple[str, bool, bool]]], block: int) -> list[Row]
             cells.append("" if continues_left or (continues_up and is_value(text)) else text)
         rows.append(Row(cells, block, frozenset(merged)))
     return rows
+
+
+def page_rows(tables: list[Table], grids: list, loose: list[Glyph], block_base: int) -> list[Row]:
+    """A page in reading order: each table's rows (`grids`, as `grid.fill` gives them) and
+    the lines of the text outside its tables, by their top edge."""
+    placed: list[tuple[float, int, Row]] = []
+    for number, (table, grid) in enumerate(zip(tables, grids)):
+        for index, row in enumerate(grid_rows(grid, block_base + number)):
+            placed.append((table.rows[0], index, row))
+    for line in text_lines(loose):
+        placed.append((min(g.y0 for g in line), 0, Row([join_text(line)])))
+    placed.sort(key=lambda item: (item[0], item[1]))
+    return [row for _, _, row in placed]
 
 
 def merge_cell_runs(rows: list[Row]) -> list[Row]:

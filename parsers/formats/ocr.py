@@ -23,10 +23,10 @@ from pathlib import Path
 import pymupdf
 
 from ..errors import ReportParseError
-from ..grid import Glyph, Segment, Table, fill, find_tables, join_segments, join_text, text_lines
+from ..grid import Glyph, Segment, Table, fill, find_tables, join_segments
 from ..limits import MAX_OCR_PAGES, OCR_SECONDS_PER_PAGE
 from ..metadata import extract_metadata
-from ..rows import Extracted, Row, grid_rows, merge_cell_runs
+from ..rows import Extracted, Row, merge_cell_runs, page_rows
 from ..vocabulary import parse_number
 
 # ruling lines and figures are read at OCR_DPI; running text at TEXT_DPI, where the
@@ -234,15 +234,8 @@ def _page_rows(scanned: _Page, figures: list[str], block_base: int) -> list[Row]
     for (table, r, c), text in zip(scanned.targets, figures):
         if text:
             scanned.grids[table][r][c] = (text, False, False)
-    placed: list[tuple[float, int, Row]] = []
-    for number, (table, grid) in enumerate(zip(scanned.tables, scanned.grids)):
-        for index, row in enumerate(grid_rows(grid, block_base + number)):
-            placed.append((table.rows[0], index, row))
     rest = [word for index, word in enumerate(scanned.words) if index not in scanned.used]
-    for line in text_lines(rest):
-        placed.append((min(w.y0 for w in line), 0, Row([join_text(line)])))
-    placed.sort(key=lambda item: (item[0], item[1]))
-    return [row for _, _, row in placed]
+    return page_rows(scanned.tables, scanned.grids, rest, block_base)
 
 
 def read_scanned_pdf(document, warnings: list[str]) -> Extracted:

@@ -20,15 +20,15 @@ import re
 from lxml import etree
 
 from ..errors import ReportParseError
-from ..grid import Glyph, Segment, fill, find_tables, join_text, text_lines
+from ..grid import Glyph, fill, find_tables, join_text, ruling_segments, text_lines
 from ..limits import MAX_PDF_PAGES
 from ..metadata import extract_metadata
-from ..rows import Extracted, Row, grid_rows, merge_cell_runs
+from ..rows import Extracted, Row, merge_cell_runs, page_rows
 from .docx import check_zip
+# the PDF reader's tolerances (points): positions are turned into points to share them
+from .pdf import _MIN_ROW, _SNAP, _THIN
 
 POINTS_PER_MM = 72 / 25.4
-# the PDF reader's tolerances, in points (see pdf.py)
-_SNAP, _MIN_ROW, _THIN = 2.0, 6.0, 2.5
 # a page holding more objects than this is not a report page
 MAX_PAGE_OBJECTS = 200_000
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
@@ -143,16 +143,6 @@ def _path_segments(element) -> list[tuple[float, float, float, float]]:
     return pieces
 
 
-def _rules(pieces) -> tuple[list[Segment], list[Segment]]:
-    horizontal, vertical = [], []
-    for x0, y0, x1, y1 in pieces:
-        if abs(y1 - y0) <= _THIN and abs(x1 - x0) > _THIN:
-            horizontal.append(Segment((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
-        elif abs(x1 - x0) <= _THIN and abs(y1 - y0) > _THIN:
-            vertical.append(Segment((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    return horizontal, vertical
-
-
 def _objects(page) -> list:
     """Every text and path object of a page's layers, page blocks opened."""
     content = _first(page, "Content")
@@ -173,19 +163,14 @@ def _objects(page) -> list:
 def _page_rows(glyphs: list[Glyph], pieces, block_base: int) -> tuple[list[Row], list[str], int]:
     """Rows of one page in reading order (table rows and text lines by their top edge),
     the page's lines of text, and the next block number."""
-    tables = find_tables(*_rules(pieces), snap=_SNAP, min_row_height=_MIN_ROW)
-    placed: list[tuple[float, int, Row]] = []
-    used: set[int] = set()
-    for number, table in enumerate(tables):
+    tables = find_tables(*ruling_segments(pieces, _THIN), snap=_SNAP, min_row_height=_MIN_ROW)
+    grids, used = [], set()
+    for table in tables:
         cells, taken, _boxes = fill(table, glyphs)
+        grids.append(cells)
         used |= taken
-        for index, row in enumerate(grid_rows(cells, block_base + number)):
-            placed.append((table.rows[0], index, row))
-    for line in text_lines([g for i, g in enumerate(glyphs) if i not in used]):
-        placed.append((min(g.y0 for g in line), 0, Row([join_text(line)])))
-    placed.sort(key=lambda item: (item[0], item[1]))
-    lines = [join_text(line) for line in text_lines(glyphs)]
-    return [row for _, _, row in placed], lines, block_base + len(tables)
+    rows = page_rows(tables, grids, [g for i, g in enumerate(glyphs) if i not in used], block_base)
+    return rows, [join_text(line) for line in text_lines(glyphs)], block_base + len(tables)
 
 
 def _xml(archive, name: str):

@@ -10,7 +10,7 @@ import pymupdf
 
 from ..errors import ReportParseError
 from ..limits import MAX_PDF_PAGES
-from ..grid import Glyph, Segment, fill, find_tables
+from ..grid import Glyph, Segment, fill, find_tables, ruling_segments
 from ..rows import Extracted, Row, grid_rows, merge_cell_runs
 from ..metadata import extract_metadata
 
@@ -47,20 +47,13 @@ def page_text_usable(text: str) -> bool:
 def _rules(page) -> tuple[list[Segment], list[Segment]]:
     """The page's ruling lines: drawn lines, thin rectangles, and the edges of stroked
     rectangles (cells drawn one by one)."""
-    horizontal, vertical = [], []
-
-    def add(x0, y0, x1, y1):
-        if abs(y1 - y0) <= _THIN and abs(x1 - x0) > _THIN:
-            horizontal.append(Segment((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
-        elif abs(x1 - x0) <= _THIN and abs(y1 - y0) > _THIN:
-            vertical.append(Segment((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-
+    pieces = []
     for path in page.get_cdrawings():
         stroked = "s" in path.get("type", "")
         for item in path["items"]:
             if item[0] == "l":
                 (x0, y0), (x1, y1) = item[1], item[2]
-                add(x0, y0, x1, y1)
+                pieces.append((x0, y0, x1, y1))
             elif item[0] in ("re", "qu"):
                 if item[0] == "re":
                     x0, y0, x1, y1 = item[1]
@@ -69,11 +62,10 @@ def _rules(page) -> tuple[list[Segment], list[Segment]]:
                     ys = [point[1] for point in item[1]]
                     x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
                 if min(x1 - x0, y1 - y0) <= _THIN:
-                    add(x0, y0, x1, y1)
+                    pieces.append((x0, y0, x1, y1))
                 elif stroked:
-                    for edge in ((x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)):
-                        add(*edge)
-    return horizontal, vertical
+                    pieces += [(x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)]
+    return ruling_segments(pieces, _THIN)
 
 
 def _glyphs(page) -> list[Glyph]:

@@ -4,6 +4,8 @@ bodies (or regions: `地区=示例区`) side by side on the same figures and yea
 
 from __future__ import annotations
 
+import json
+
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 
@@ -15,6 +17,8 @@ FIGURES = ("新收申请", "上年结转", "予以公开", "不予公开", "办�
 CHARTED = "新收申请"
 assert set(FIGURES) <= set(HEADLINE)
 MAX_COMPARED = 6
+# bodies a comparison's lists offer
+MAX_OPTIONS = 300
 
 
 async def body_history(db, key: str) -> list[dict]:
@@ -66,8 +70,12 @@ async def compared(db, request) -> dict:
     years = sorted({year for entry in entries for year in entry["by_year"]})
     chart = bars([{"name": e["name"], "values": {y: (e["by_year"].get(y) or {}).get(CHARTED)
                                                  for y in years}} for e in entries], years)
-    options = [dict(r) for r in await db.execute(
-        "select [编号], [名称], [县] from bodies order by [省], [市], [县], [名称]")]
+    # the bodies to choose from: those beside the chosen ones, else the most reported
+    places = [e["key"] for e in entries if e["key"]]
+    options = [dict(r) for r in await db.execute(f"""select [编号], [名称], [县] from bodies
+        where ? = 0 or [县] in (select [县] from bodies where [编号] in (select value from json_each(?)))
+        order by {"[省], [市], [县], [名称]" if places else "[年报数] desc"} limit {MAX_OPTIONS}""",
+        [len(places), json.dumps(places, ensure_ascii=False)])]
     return {"entries": entries, "years": years, "unknown": unknown, "figures": FIGURES,
             "charted": CHARTED, "chart": chart, "options": options,
             "chosen": wanted_bodies, "regions": wanted_regions}

@@ -15,6 +15,8 @@ from markupsafe import Markup, escape
 from nianbao.archive import beijing_time
 
 PLUGIN = "nianbao"
+# the most values a parameter's list offers (a longer list stays a typed box)
+MAX_CHOICES = 500
 # columns of saved queries that hold a report's URL
 REPORT_COLUMNS = {"年报", "上年年报", "去年的年报"}
 
@@ -104,7 +106,9 @@ async def parameter_choices(datasette, database: str, request) -> dict:
     for name, sql in sql_of.items():
         params = {key: value for key, value in chosen.items() if f":{key}" in sql}
         try:
-            choices[name] = [row[0] for row in await db.execute(sql, params)]
+            values = [row[0] for row in await db.execute(f"{sql} limit {MAX_CHOICES + 1}", params)]
         except Exception:  # a table an older archive lacks: the parameter stays typed
             continue
+        if len(values) <= MAX_CHOICES:
+            choices[name] = values
     return choices
