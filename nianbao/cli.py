@@ -202,7 +202,7 @@ def serve(db, host, port, metadata_file):
     The site may run beside a crawl into the same archive: it reads what each report's
     transaction committed, and shows new reports as they come, without a restart.
     """
-    from .publish import ensure_wal, incomplete_reports, out_of_date
+    from .publish import ensure_wal, incomplete_reports, missing_indexes, out_of_date
     from .publish import serve as publish
 
     _require_archive(db)
@@ -228,6 +228,11 @@ def serve(db, host, port, metadata_file):
         click.echo(f"Warning: {incomplete} report(s) were left half-written by an interrupted "
                    f"write of an older version; `nianbao reparse --db {db} --outdated` (or the "
                    "next crawl) repairs them. Serving the rest.", err=True)
+    unindexed = missing_indexes(db)
+    if unindexed:
+        click.echo(f"Warning: {db} lacks {len(unindexed)} of the site's indexes (made by an older "
+                   "version): a large archive answers slowly until the next crawl or `nianbao "
+                   "reparse` adds them. Serving it.", err=True)
     click.echo(f"Datasette: http://{host}:{port}/  (Ctrl-C stops it)")
     publish(db, host, port)
 

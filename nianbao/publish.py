@@ -61,16 +61,18 @@ def metadata_for(db: str | Path) -> dict:
 def _from_template(database: dict) -> None:
     """The figures table's headline columns are described by the template, and a saved
     query names a template row by its reason's short name: `{row:国家秘密}` is '三.三.1',
-    `{reason_columns}` one column per reason."""
+    `{reason_rows}` every reason's row, `{reason_columns}` one column per reason (of
+    cell_keys k and report_cells c)."""
     from parsers.template import headline, refusal_reasons, row_by_short_name
 
     columns = database.get("tables", {}).get("figures", {}).setdefault("columns", {})
     columns.update({figure.name: figure.about for figure in headline()})
     rows = row_by_short_name()
-    reason_columns = ",\n  ".join(f"max(case when c.row = '{key}' then c.value end) as {short}"
+    reason_columns = ",\n  ".join(f"max(case when k.row = '{key}' then c.value end) as {short}"
                                    for key, short in refusal_reasons().items())
+    reason_rows = ", ".join(f"'{key}'" for key in refusal_reasons())
     for query in database.get("queries", {}).values():
-        sql = query["sql"].replace("{reason_columns}", reason_columns)
+        sql = query["sql"].replace("{reason_columns}", reason_columns).replace("{reason_rows}", reason_rows)
         query["sql"] = re.sub(r"\{row:(\w+)\}", lambda found: f"'{rows[found.group(1)]}'", sql)
 
 
@@ -91,6 +93,22 @@ def out_of_date(db: str | Path) -> list[str]:
                 columns = archive.table(name).columns_dict
                 missing += [f"{name}.{column}" for column in spec["columns"] if column not in columns]
         return missing
+    finally:
+        archive.close()
+
+
+def missing_indexes(db: str | Path) -> list[str]:
+    """The schema's indexes an archive made by an older version lacks: the site answers
+    without them, slowly on a large archive; the next write (a crawl, `reparse`) adds them."""
+    from .archive import read_archive
+    from .schema import SCHEMA
+
+    archive = read_archive(db)
+    try:
+        present = {row[0] for row in archive.execute("select name from sqlite_master where type = 'index'")}
+        wanted = [f"idx_{name}_{'_'.join(columns)}" for name, spec in SCHEMA.items()
+                  for columns in spec.get("indexes", [])]
+        return [name for name in wanted if name not in present]
     finally:
         archive.close()
 
@@ -125,6 +143,43 @@ def ensure_wal(db: str | Path) -> bool:
         return True
     finally:
         connection.close()
+
+
+# answers that change only when the archive does (a parameter's choices, the home page's
+# coverage, the charts' totals): (database file, key) -> (archive version, answer)
+_ANSWERS: dict[tuple[str, str], tuple[tuple, object]] = {}
+_MAX_ANSWERS = 1000
+
+
+def archive_version(path: str | Path) -> tuple:
+    """What changes whenever a committed write reaches the archive: the database file's
+    and its write-ahead log's size and modification time."""
+    import os
+
+    version = []
+    for name in (str(path), f"{path}-wal"):
+        try:
+            stat = os.stat(name)
+            version += [stat.st_mtime_ns, stat.st_size]
+        except OSError:
+            version += [None, None]
+    return tuple(version)
+
+
+async def answer_until_changed(db, key: str, compute):
+    """`await compute()` for Datasette database `db`, kept until the archive changes: a
+    large archive's totals cost a scan each, and readers ask the same ones again and again."""
+    if not db.path:
+        return await compute()
+    version = archive_version(db.path)
+    kept = _ANSWERS.get((db.path, key))
+    if kept and kept[0] == version:
+        return kept[1]
+    answer = await compute()
+    if len(_ANSWERS) >= _MAX_ANSWERS:
+        _ANSWERS.clear()
+    _ANSWERS[(db.path, key)] = (version, answer)
+    return answer
 
 
 def datasette_app(db: str | Path):

@@ -56,8 +56,10 @@ SCHEMA: dict[str, dict] = {
         },
         "pk": "url",
         "unique": [["id"]],
+        # (url, id): a figures row's report id without reading the report's long row;
+        # (id, year, province, publisher): a search's facets from the index alone
         "indexes": [["year"], ["publisher"], ["province", "city", "county"], ["source_id"],
-                    ["region_code"], ["body"]],
+                    ["region_code"], ["body"], ["url", "id"], ["id", "year", "province", "publisher"]],
     },
     "documents": {
         "columns": {
@@ -128,7 +130,11 @@ SCHEMA: dict[str, dict] = {
         },
         "pk": "年报",
         "foreign_keys": [("年报", "reports", "url")],
-        "indexes": [["年度"], ["发布机构"], ["省", "市", "县"]],
+        # what the site's facets and saved questions sort, group and join by (the table's
+        # order, a year's ranking, a body's years, a region's reports)
+        "indexes": [["新收申请"], ["年度", "新收申请"], ["年度", "不予公开"], ["年度", "省", "市", "县", "发布机构"],
+                    ["发布机构", "年度"], ["省", "市", "县"],
+                    ["模板"], ["市"], ["县"], ["区划代码"], ["逾期天数"]],
     },
     # one row per body that publishes reports: its names over the years, region, the years
     # it reported and missed, its latest headline figures (nianbao/bodies.py), made again

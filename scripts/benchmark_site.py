@@ -24,12 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import sqlite_utils  # noqa: E402
+
+from nianbao.schema import ensure_schema  # noqa: E402
 from nianbao.search import COLUMNS, FTS_TABLE, index_row  # noqa: E402
 
 # what a journalist opens, in the order of the issue that asked for it
-PAGES = ["/", "/archive/figures?_facet=年度&_facet=发布机构&_facet=省", "/archive/reports?_search=复",
-         "/archive/reports?_search=复议", "/archive/reports?_search=依申请公开",
-         "/archive/search?检索词=复议", "/charts", "/archive/figures.csv?年度=2021"]
+PAGES = ["/", "/archive/figures?_facet=年度&_facet=发布机构&_facet=省",
+         "/archive/search?检索词=复", "/archive/search?检索词=复议", "/archive/search?检索词=依申请公开",
+         "/archive/reports?_search=复", "/archive/reports?_search=复议", "/archive/reports?_search=依申请公开",
+         "/charts", "/archive/figures.csv?年度=2021"]
 
 
 def _columns(db, table: str) -> list[str]:
@@ -75,10 +79,15 @@ def grow(source: Path, target: Path, reports: int, log=print) -> int:
         db.commit()
         if n % 500 == 0:
             log(f"  {count * (n + 1):,} reports ({time.perf_counter() - started:.0f} s)")
-    db.execute("analyze")
     db.commit()
     total = db.execute("select count(*) from reports").fetchone()[0]
     db.close()
+    # the schema's indexes, made once over the grown rows (a source archive made by an
+    # older version lacks the newer ones), and the planner's statistics
+    archive = sqlite_utils.Database(target)
+    ensure_schema(archive)
+    archive.execute("analyze")
+    archive.close()
     return total
 
 

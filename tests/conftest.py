@@ -152,9 +152,9 @@ def demo_archive(tmp_path_factory):
     return db
 
 
-@pytest.fixture(scope="session")
-def published(demo_archive):
-    """The demo archive published by Datasette on 127.0.0.1 (a real server, for a browser)."""
+@contextlib.contextmanager
+def publishing(db: Path):
+    """An archive published by Datasette on 127.0.0.1 (a real server, for a browser)."""
     import threading
     import time
 
@@ -163,7 +163,7 @@ def published(demo_archive):
     from nianbao.publish import datasette_app
 
     port = free_port()
-    app = datasette_app(demo_archive)
+    app = datasette_app(db)
     server = uvicorn.Server(uvicorn.Config(app.app(), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="datasette", daemon=True)
@@ -172,6 +172,43 @@ def published(demo_archive):
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "Datasette did not start"
         time.sleep(0.05)
-    yield SimpleNamespace(base=f"http://127.0.0.1:{port}", db=demo_archive)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield SimpleNamespace(base=f"http://127.0.0.1:{port}", db=db)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def published(demo_archive):
+    """The demo archive, published."""
+    with publishing(demo_archive) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def crawled_thrice(tmp_path_factory):
+    """Six reports; then one report's PDF replaced by another report's figures and one
+    page gone (404); then the page back. `after_second` is the archive as the second
+    crawl left it."""
+    from tests.portals import PDF, ArchivePortal, corpus_file
+
+    portal = ArchivePortal(6).build()
+    server = portal.serve()
+    folder = tmp_path_factory.mktemp("changes")
+    db, after_second = folder / "archive.db", folder / "after-second.db"
+    try:
+        assert run_scrapy(db, [portal.listing]).returncode == 0
+        shell, vanished = portal.reports[1], portal.reports[2]
+        portal.add(shell["attachments"][0], corpus_file("variant-004", "report.pdf"), PDF)
+        saved = portal.answers[vanished["path"]]
+        portal.add(vanished["path"], b"<h1>404</h1>", status=404)
+        assert run_scrapy(db, [portal.listing], "RETRY_TIMES=0").returncode == 0
+        with sqlite3.connect(db) as source, sqlite3.connect(after_second) as copy:
+            source.backup(copy)
+        portal.answers[vanished["path"]] = saved
+        assert run_scrapy(db, [portal.listing]).returncode == 0
+        yield SimpleNamespace(db=db, after_second=after_second, portal=portal, shell=shell,
+                              vanished=vanished)
+    finally:
+        server.shutdown()

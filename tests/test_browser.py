@@ -128,3 +128,36 @@ def test_a_bodys_history_compared_and_the_late_reports_of_a_year(browser, publis
     assert page.locator("table.rows-and-columns tbody tr").count() == late
     page.screenshot(path=SHOTS / "8-late-2021.png", full_page=True)
     page.close()
+
+
+def test_the_latest_changes_after_a_second_crawl(browser, crawled_thrice):
+    """A second crawl replaced one report's PDF and found one page gone: the latest
+    changes say so, with the figures old → new, and lead to the report's page."""
+    from tests.conftest import publishing
+
+    with publishing(crawled_thrice.after_second) as site:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(20_000)
+        page.goto(site.base + "/")
+        page.click("a:text('最新变化')")
+        page.wait_for_selector("table.rows-and-columns")
+        kinds = page.locator("table.rows-and-columns tbody td:nth-child(2)").all_inner_texts()  # 变化
+        assert kinds[:2] and sorted(kinds[:2]) == ["更新", "消失"] and kinds[2:] == ["新增"] * 6
+        update = page.locator("table.rows-and-columns tbody tr", has_text="更新")
+        assert "新收申请" in update.inner_text() and "→" in update.inner_text()
+        page.screenshot(path=SHOTS / "9-latest-changes.png", full_page=True)
+
+        page.select_option("select[name=变化]", "消失")
+        page.click("input[type=submit]")
+        page.wait_for_url(lambda url: "%E6%B6%88%E5%A4%B1" in url or "消失" in url)
+        assert page.locator("table.rows-and-columns tbody tr").count() == 1
+        gone = crawled_thrice.portal.url(crawled_thrice.vanished["path"])
+        assert gone in page.locator("table.rows-and-columns tbody").inner_text()
+
+        page.go_back()
+        page.wait_for_selector("table.rows-and-columns")
+        page.locator("table.rows-and-columns tbody tr", has_text="更新").locator("a:text('年报页面')").click()
+        page.wait_for_selector("h2:text('存档副本')")
+        assert page.url.endswith(tilde_encode(crawled_thrice.portal.url(crawled_thrice.shell["path"])))
+        page.screenshot(path=SHOTS / "10-changed-report.png", full_page=True)
+        page.close()

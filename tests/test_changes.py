@@ -10,29 +10,12 @@ import pytest
 
 from nianbao.publish import datasette_app
 
-from .conftest import rows, run_scrapy
-from .portals import ArchivePortal, corpus_file, PDF
+from .conftest import rows
 
 
 @pytest.fixture(scope="module")
-def crawled_twice(tmp_path_factory):
-    """Six reports; then one report's PDF replaced by another report's figures and one
-    page gone (404); then the page back."""
-    portal = ArchivePortal(6).build()
-    server = portal.serve()
-    db = tmp_path_factory.mktemp("changes") / "archive.db"
-    try:
-        assert run_scrapy(db, [portal.listing]).returncode == 0
-        shell, vanished = portal.reports[1], portal.reports[2]
-        portal.add(shell["attachments"][0], corpus_file("variant-004", "report.pdf"), PDF)
-        saved = portal.answers[vanished["path"]]
-        portal.add(vanished["path"], b"<h1>404</h1>", status=404)
-        assert run_scrapy(db, [portal.listing], "RETRY_TIMES=0").returncode == 0
-        portal.answers[vanished["path"]] = saved
-        assert run_scrapy(db, [portal.listing]).returncode == 0
-        yield db, portal, shell, vanished
-    finally:
-        server.shutdown()
+def crawled_twice(crawled_thrice):
+    return crawled_thrice.db, crawled_thrice.portal, crawled_thrice.shell, crawled_thrice.vanished
 
 
 def test_each_crawl_records_what_changed(crawled_twice):

@@ -103,6 +103,22 @@ def test_serve_names_a_half_written_report_as_such_and_serves_the_rest(archive_c
     assert served == [str(archive_copy)]
 
 
+def test_serve_warns_of_an_old_archives_missing_indexes_and_the_next_write_adds_them(archive_copy, monkeypatch):
+    import sqlite3
+
+    import nianbao.publish
+    from nianbao.archive import open_archive
+
+    with sqlite3.connect(archive_copy) as connection:
+        connection.execute("drop index [idx_figures_年度_新收申请]")
+    monkeypatch.setattr(nianbao.publish, "serve", lambda db, host, port: None)
+    result = CliRunner().invoke(main, ["serve", "--db", str(archive_copy)])
+    assert result.exit_code == 0, result.output
+    assert "lacks 1 of the site's indexes" in result.output
+    open_archive(archive_copy).close()  # what a crawl or a reparse does first
+    assert nianbao.publish.missing_indexes(archive_copy) == []
+
+
 def test_backup_copies_the_archive_and_then_only_what_is_new(archive_copy, tmp_path):
     import sqlite3
 

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import sqlite3
 import unicodedata
 from urllib.parse import quote
@@ -117,11 +118,13 @@ def test_a_report_with_no_page_names_its_body_from_the_title(get):
 # --- saved queries ---------------------------------------------------------------------------
 
 
-def test_checks_failed_lists_the_rule_and_the_figures(get):
-    rows = rows_of(get, "/archive/checks_failed")
+def test_checks_failed_lists_the_rule_and_the_figures_of_a_year(get):
+    rows = rows_of(get, "/archive/checks_failed?年度=2021")
     assert len(rows) == 1
     assert rows[0]["发布机构"] == "张店区人民政府科苑街道办事处" and rows[0]["检查范围"] == "行政复议"
     assert rows[0]["代入的数字"] == "20 ≠ 0+9+1+7=17"
+    # left empty: the archive's latest year (2022), whose reports all add up
+    assert rows_of(get, "/archive/checks_failed") == []
 
 
 def test_requests_ranked_by_year(get):
@@ -129,7 +132,8 @@ def test_requests_ranked_by_year(get):
     assert [(r["名次"], r["发布机构"], r["新收申请"]) for r in rows[:3]] == [
         (1, "跃进街道办事处", 900), (2, "张店区人民政府科苑街道办事处", 728),
         (3, "芝罘区只楚街道办事处", 722)]
-    assert {r["年度"] for r in rows_of(get, "/archive/requests_ranked")} == {2020, 2021, 2022}
+    latest = rows_of(get, "/archive/requests_ranked")
+    assert {r["年度"] for r in latest} == {2022} and latest[0]["名次"] == 1
 
 
 def test_year_on_year_pairs_a_body_with_its_previous_year(get):
@@ -139,14 +143,20 @@ def test_year_on_year_pairs_a_body_with_its_previous_year(get):
     assert change == {2021: (0, 900, 900, None), 2022: (900, 768, -132, -14.7)}
 
 
-def test_secrets_and_stability_grounds(get, demo_archive):
-    rows = rows_of(get, "/archive/secrets_and_stability")
-    assert rows and all((r["国家秘密"] or 0) + (r["三安全一稳定"] or 0) > 0 for r in rows)
+def test_secrets_and_stability_grounds_year_by_year(get, demo_archive):
     with sqlite3.connect(demo_archive) as connection:
-        expected = {url for (url,) in connection.execute(
-            "select distinct report_url from cells where tbl = 'applications' and col = '总计' "
-            "and row in ('三.三.1', '三.三.3') and value > 0")}
-    assert {r["年报"] for r in rows} == expected
+        expected = connection.execute(
+            "select distinct c.report_url, f.年度 from cells c join figures f on f.年报 = c.report_url "
+            "where c.tbl = 'applications' and c.col = '总计' and c.row in ('三.三.1', '三.三.3') "
+            "and c.value > 0").fetchall()
+    years = {year for _, year in expected}
+    assert len(years) > 1
+    for year in years:
+        rows = rows_of(get, f"/archive/secrets_and_stability?年度={year}")
+        assert rows and all((r["国家秘密"] or 0) + (r["三安全一稳定"] or 0) > 0 for r in rows)
+        assert {r["年报"] for r in rows} == {url for url, y in expected if y == year}
+    latest = rows_of(get, "/archive/secrets_and_stability")
+    assert {r["年报"] for r in latest} == {url for url, y in expected if y == max(years)}
 
 
 def test_refusals_by_reason_adds_up_to_the_figures(get):
@@ -158,7 +168,7 @@ def test_refusals_by_reason_adds_up_to_the_figures(get):
 
 
 def test_saved_queries_link_reports_to_their_page(get):
-    html = get("/archive/checks_failed").text
+    html = get("/archive/checks_failed?年度=2021").text
     assert re.search(r'<a href="/archive/reports/http~3A[^"]+">年报页面</a>', html)
 
 
@@ -319,6 +329,25 @@ def test_filtered_csv_opens_in_excel(get):
     assert named.endswith(quote("逾期发布的年报_年度2021_省示例_省.csv"))
     searched = get("/archive/reports.csv?_search=复议&_col=title").headers["content-disposition"]
     assert searched.endswith(quote("年报_检索复议.csv"))
+
+
+def test_the_same_rows_as_an_excel_workbook(get, demo_archive):
+    from openpyxl import load_workbook
+
+    response = get("/archive/figures.xlsx?年度=2021")
+    assert response.status_code == 200 and response.headers["content-type"].endswith("spreadsheetml.sheet")
+    assert response.headers["content-disposition"].endswith(quote("年报数字_年度2021.xlsx"))
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    header, body = rows[0], rows[1:]
+    with sqlite3.connect(demo_archive) as connection:
+        expected = dict(connection.execute("select 年报, 新收申请 from figures where 年度 = 2021"))
+    assert {row[header.index("年报")]: row[header.index("新收申请")] for row in body} == expected
+    # a table's English columns under their Chinese names; every row, not one page
+    reports = list(load_workbook(io.BytesIO(get("/archive/reports.xlsx?_size=2").content)).active.values)
+    assert reports[0][:3] == ("网址", "标题", "年度") and len(reports) - 1 == rows_of(
+        get, "/archive.json?sql=select+count(*)+as+n+from+reports")[0]["n"]
+    ranked = list(load_workbook(io.BytesIO(get("/archive/requests_ranked.xlsx?年度=2021").content)).active.values)
+    assert ranked[0][:2] == ("年度", "名次") and ranked[1][1] == 1
 
 
 def test_saved_query_exports_csv_and_json(get):
@@ -596,3 +625,33 @@ def test_chart_filters_offer_values_and_an_empty_choice_says_so(get):
     empty = get("/charts?省=别的省").text
     assert "没有符合这些条件的年报" in empty and "别的省（档案中没有）" in empty
     assert 'width: "container"' in page and 'order: {field: "顺序"' in page
+
+
+# --- at scale ------------------------------------------------------------------------------
+
+
+def test_kept_answers_follow_the_archive_when_it_changes(demo_archive, tmp_path):
+    """The home page's coverage and a parameter's choices are kept between requests, and
+    made again after any write to the archive."""
+    db = tmp_path / "archive.db"
+    shutil.copyfile(demo_archive, db)
+    app = datasette_app(db)
+    fetch = (lambda path: asyncio.run(app.client.get(path)).text)
+    bodies = (lambda page: int(re.search(r"<strong>([\d,]+)</strong> 个发布机构", page).group(1).replace(",", "")))
+    before = bodies(fetch("/"))
+    assert bodies(fetch("/")) == before
+    assert '<option value="2020"' in fetch("/archive/late_reports")
+    with sqlite3.connect(db) as connection:
+        connection.execute("delete from bodies where rowid = (select min(rowid) from bodies)")
+        connection.execute("update figures set 年度 = 2019 where 年度 = 2020")
+    assert bodies(fetch("/")) == before - 1
+    choices = fetch("/archive/late_reports")
+    assert '<option value="2019"' in choices and '<option value="2020"' not in choices
+
+
+def test_a_long_answer_lists_its_first_rows_and_downloads_them_all(get):
+    sql = "with recursive n(i) as (select 1 union all select i + 1 from n where i < 300) select i from n"
+    page = get(f"/archive?sql={quote(sql)}").text
+    assert "共 300 行，这里列出前 200 行" in page
+    assert page.count('<td class="col-i">') == 200
+    assert get(f"/archive.csv?sql={quote(sql)}").text.count("\n") == 301

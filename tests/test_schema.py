@@ -37,7 +37,9 @@ def _as_previous_layout(db):
             connection.execute(f"alter table old_{view} rename to {view}")
         for table in ("report_cells", "report_checks", "report_sections", "cell_keys"):
             connection.execute(f"drop table {table}")
-        connection.execute("drop index unique_reports_id")
+        for (index,) in connection.execute("select name from sqlite_master where type = 'index' "
+                                           "and tbl_name = 'reports' and sql like '%[id]%'").fetchall():
+            connection.execute(f"drop index [{index}]")  # the indexes of a later layout
         connection.execute("alter table reports drop column id")
         connection.execute("drop table reports_fts")
         connection.execute("create virtual table reports_fts using fts5(title_chars, title_pairs, "

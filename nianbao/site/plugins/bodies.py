@@ -94,10 +94,16 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             key = tilde_decode(request.url_vars.get("pks", ""))
             rows = await body_history(db, key)
             years = [r["year"] for r in rows if r["year"]]
-            body = (await db.execute("select [名称], [县] from bodies where [编号] = ?", [key])).first()
+            body = (await db.execute("select [名称], [省], [市], [县] from bodies where [编号] = ?",
+                                     [key])).first()
+            # the other bodies of its county (or city, province), for comparing with
+            place = {name: body[name] for name in ("省", "市", "县")} if body else {}
+            same = " and ".join(f"[{name}] = :{name}" if value is not None else f"[{name}] is null"
+                                for name, value in place.items())
             neighbours = [dict(r) for r in await db.execute(
-                "select [编号], [名称] from bodies where [编号] != ? and [县] is (select [县] from bodies "
-                "where [编号] = ?) order by [名称]", [key, key])]
+                f"select [编号], [名称] from bodies where {same} and [编号] != :key "
+                f"order by [名称] limit {MAX_OPTIONS}",
+                {"key": key, **{k: v for k, v in place.items() if v is not None}})] if body else []
             return {"body_page": {
                 "key": key, "name": body["名称"] if body else key, "reports": rows,
                 "figures": FIGURES, "charted": CHARTED, "neighbours": neighbours,

@@ -26,7 +26,9 @@ def extra_template_vars(template, database, table, request, datasette):
     async def inner():
         names = [name for name, db in datasette.databases.items() if not db.is_memory]
         config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
-        choices = (await parameter_choices(datasette, database or (names[0] if names else None), request)
+        archive = database or (names[0] if names else None)
+        choices = (await parameter_choices(datasette, archive, request,
+                                           await _parameters_asked(datasette, archive, template, request))
                    if template in ("query.html", "pages/charts.html") and request is not None else {})
         return {"archive_database": names[0] if names else None,
                 "hidden_columns": (config or {}).get("hidden_columns", []),
@@ -67,13 +69,16 @@ def menu_links(datasette, actor, request):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """Archived copies link to the store; a saved query's report links to its page; a
-    search result's excerpt shows its search term marked."""
+    """Archived copies link to the store; a saved query's report and body link to their
+    pages; a search result's excerpt shows its search term marked."""
     if column == "摘录" and table is None and isinstance(value, str) and "检索词" in row.keys():
         return highlighted(value, row["检索词"])
     if column == "sha256" and table in ("documents", "document_versions") and value:
         return Markup(f'<a href="{datasette.urls.path("/-/archive/" + value)}">存档副本</a> '
                       f'<span class="sha">{escape(value[:12])}…</span>')
+    if column == "编号" and table is None and "机构" in row.keys() and isinstance(value, str) and database:
+        page = datasette.urls.row(database, "bodies", tilde_encode(value))
+        return Markup(f'<a href="{escape(page)}">机构页面</a>')
     if column in REPORT_COLUMNS and table is None and isinstance(value, str) and database:
         page = datasette.urls.row(database, "reports", tilde_encode(value))
         return Markup(f'<a href="{escape(page)}">年报页面</a> '
@@ -96,19 +101,44 @@ def highlighted(text: str, query: str | None) -> Markup:
     return Markup("").join(out)
 
 
-async def parameter_choices(datasette, database: str, request) -> dict:
-    """{parameter: [values]} for the saved question's parameters that name something the
-    archive holds (datasette.yml `parameter_choices`), narrowed by the others chosen."""
+_PARAMETER = re.compile(r"(?<!:):(\w+)")
+
+
+async def _parameters_asked(datasette, database: str | None, template: str, request) -> set[str]:
+    """The named parameters of the SQL the page runs: a saved question's, the one typed
+    on a query page, or the charts' query."""
+    from datasette.utils import tilde_decode
+
+    if template == "pages/charts.html":
+        name, sql = "by_year", ""  # the query the charts draw (charts.py CHART_QUERY)
+    else:
+        name, sql = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1]), request.args.get("sql", "")
+    if not sql:
+        query = await datasette.get_canned_query(database, name, None) if database else None
+        sql = (query or {}).get("sql", "")
+    return set(_PARAMETER.findall(sql))
+
+
+async def parameter_choices(datasette, database: str, request, asked: set[str]) -> dict:
+    """{parameter: [values]} for the parameters `asked` that name something the archive
+    holds (datasette.yml `parameter_choices`), narrowed by the others chosen; each list kept
+    until the archive changes."""
+    from nianbao.publish import answer_until_changed
+
     sql_of = (datasette.plugin_config(PLUGIN) or {}).get("parameter_choices", {})
     chosen = {name: request.args.get(name, "") for name in ("省", "市", "县")}
     db = datasette.get_database(database)
     choices = {}
-    for name, sql in sql_of.items():
+    for name in asked & set(sql_of):
+        sql = sql_of[name]
         params = {key: value for key, value in chosen.items() if f":{key}" in sql}
+
+        async def values(sql=sql, params=params):
+            return [row[0] for row in await db.execute(f"{sql} limit {MAX_CHOICES + 1}", params)]
         try:
-            values = [row[0] for row in await db.execute(f"{sql} limit {MAX_CHOICES + 1}", params)]
+            found = await answer_until_changed(db, f"choices {sql} {sorted(params.items())}", values)
         except Exception:  # a table an older archive lacks: the parameter stays typed
             continue
-        if len(values) <= MAX_CHOICES:
-            choices[name] = values
+        if len(found) <= MAX_CHOICES:
+            choices[name] = found
     return choices
