@@ -161,3 +161,17 @@ def test_the_latest_changes_after_a_second_crawl(browser, crawled_thrice):
         assert page.url.endswith(tilde_encode(crawled_thrice.portal.url(crawled_thrice.shell["path"])))
         page.screenshot(path=SHOTS / "10-changed-report.png", full_page=True)
         page.close()
+
+
+def test_every_headline_figure_is_on_screen_at_1400_px(browser, published):
+    from nianbao.figures import HEADLINE
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(published.base + "/archive/figures")
+    edges = page.evaluate("""() => Object.fromEntries(Array.from(
+        document.querySelectorAll('table.rows-and-columns th')).map(
+        th => [th.dataset.column, th.getBoundingClientRect().right]))""")
+    assert set(HEADLINE) <= set(edges)
+    assert {name: edges[name] for name in HEADLINE if edges[name] > 1400} == {}
+    page.screenshot(path=SHOTS / "11-figures-1400.png")
+    page.close()
