@@ -101,12 +101,12 @@ def missing_indexes(db: str | Path) -> list[str]:
     """The schema's indexes an archive made by an older version lacks: the site answers
     without them, slowly on a large archive; the next write (a crawl, `reparse`) adds them."""
     from .archive import read_archive
-    from .schema import SCHEMA
+    from .schema import SCHEMA, index_name
 
     archive = read_archive(db)
     try:
         present = {row[0] for row in archive.execute("select name from sqlite_master where type = 'index'")}
-        wanted = [f"idx_{name}_{'_'.join(columns)}" for name, spec in SCHEMA.items()
+        wanted = [index_name(name, columns) for name, spec in SCHEMA.items()
                   for columns in spec.get("indexes", [])]
         return [name for name in wanted if name not in present]
     finally:
@@ -212,3 +212,31 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
     app = datasette_app(db)
     asyncio.run(app.invoke_startup())
     uvicorn.run(app.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+# the most values a parameter's list offers (a longer list stays a typed box)
+MAX_CHOICES = 500
+
+
+async def parameter_choices(datasette, database: str, request, asked: set[str]) -> dict:
+    """{parameter: [values]} for the parameters `asked` (of a saved question, or the charts'
+    filters) that name something the archive holds (datasette.yml `plugins: nianbao:
+    parameter_choices`), narrowed by the others chosen; each list kept until the archive
+    changes."""
+    sql_of = (datasette.plugin_config("nianbao") or {}).get("parameter_choices", {})
+    chosen = {name: request.args.get(name, "") for name in ("省", "市", "县")}
+    db = datasette.get_database(database)
+    choices = {}
+    for name in asked & set(sql_of):
+        sql = sql_of[name]
+        params = {key: value for key, value in chosen.items() if f":{key}" in sql}
+
+        async def values(sql=sql, params=params):
+            return [row[0] for row in await db.execute(f"{sql} limit {MAX_CHOICES + 1}", params)]
+        try:
+            found = await answer_until_changed(db, f"choices {sql} {sorted(params.items())}", values)
+        except Exception:  # a table an older archive lacks: the parameter stays typed
+            continue
+        if len(found) <= MAX_CHOICES:
+            choices[name] = found
+    return choices

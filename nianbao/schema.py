@@ -244,6 +244,11 @@ def _kind_of(db: sqlite_utils.Database, name: str) -> str | None:
     return row[0] if row else None
 
 
+def index_name(table: str, columns: list[str]) -> str:
+    """The name of the schema's index on `columns` of `table` (SCHEMA `indexes`)."""
+    return f"idx_{table}_{'_'.join(columns)}"
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or bring up to date every table, view and the search index, moving an older
     archive's data into the compact tables. One transaction."""
@@ -257,7 +262,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     if column not in present:
                         db.execute(f"alter table [{name}] add column [{column}] {_TYPES[kind]}")
             for columns in spec.get("indexes", []):
-                db.execute(f"create index if not exists [idx_{name}_{'_'.join(columns)}] "
+                db.execute(f"create index if not exists [{index_name(name, columns)}] "
                            f"on [{name}] ({', '.join(f'[{c}]' for c in columns)})")
             for columns, where in spec.get("partial_indexes", []):
                 db.execute(f"create index if not exists [partial_{name}_{'_'.join(columns)}] "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from nianbao.publish import answer_until_changed
+from nianbao.publish import answer_until_changed, parameter_choices
 
 CHART_QUERY = "by_year"
 
@@ -32,6 +32,7 @@ def extra_template_vars(template, datasette, request):
             return {}
         names = [name for name, db in datasette.databases.items() if not db.is_memory]
         data, filters, described = await chart_data(datasette, names[0], request)
-        return {"chart_data": data, "chart_filters": filters, "chart_description": described}
+        return {"chart_data": data, "chart_filters": filters, "chart_description": described,
+                "parameter_choices": await parameter_choices(datasette, names[0], request, set(filters))}
 
     return inner

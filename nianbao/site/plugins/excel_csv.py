@@ -85,20 +85,24 @@ def register_output_renderer(datasette):
             "can_render": lambda view_name: view_name in ("table", "query")}
 
 
-async def _all_rows(datasette, request, columns) -> list:
-    """A table's every row under the page's filters, page after page of its JSON."""
+async def _table_rows(datasette, request, columns):
+    """A table's every row under the page's filters (up to MAX_XLSX_ROWS), page after page
+    of its JSON; a saved question's rows are all on its page."""
     from urllib.parse import urlencode
 
     args = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True)
             if k not in ("_next", "_size", "_shape", "_labels")] + [("_size", "max"), ("_shape", "objects")]
-    path, rows, after = request.path.removesuffix(".xlsx") + ".json", [], None
-    while len(rows) < MAX_XLSX_ROWS:
+    path, count, after = request.path.removesuffix(".xlsx") + ".json", 0, None
+    while True:
         page = (await datasette.client.get(f"{path}?{urlencode(args + ([('_next', after)] if after else []))}")).json()
-        rows += [[row.get(c) for c in columns] for row in page.get("rows", [])]
+        for row in page.get("rows", []):
+            if count == MAX_XLSX_ROWS:
+                return
+            count += 1
+            yield [row.get(c) for c in columns]
         after = page.get("next")
         if not after:
-            break
-    return rows[:MAX_XLSX_ROWS]
+            return
 
 
 async def render_xlsx(datasette, request, database, table, columns, rows, view_name):
@@ -111,8 +115,6 @@ async def render_xlsx(datasette, request, database, table, columns, rows, view_n
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     labels = (datasette.plugin_config("nianbao") or {}).get("column_labels", {})
-    values = await _all_rows(datasette, request, columns) if view_name == "table" else \
-        [list(row) for row in rows]
     book = Workbook(write_only=True)
     sheet = book.create_sheet((table or "结果")[:31])
     sheet.freeze_panes = "A2"
@@ -126,8 +128,12 @@ async def render_xlsx(datasette, request, database, table, columns, rows, view_n
         return written
 
     sheet.append([labels.get(c, c) for c in columns])
-    for row in values:
-        sheet.append([cell(v) for v in row])
+    if view_name == "table":
+        async for row in _table_rows(datasette, request, columns):
+            sheet.append([cell(v) for v in row])
+    else:
+        for row in rows:
+            sheet.append([cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     name = await file_name(datasette, request.scope, ".xlsx")

@@ -13,10 +13,9 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 from nianbao.archive import beijing_time
+from nianbao.publish import parameter_choices
 
 PLUGIN = "nianbao"
-# the most values a parameter's list offers (a longer list stays a typed box)
-MAX_CHOICES = 500
 # columns of saved queries that hold a report's URL
 REPORT_COLUMNS = {"年报", "上年年报", "去年的年报"}
 
@@ -26,16 +25,16 @@ def extra_template_vars(template, database, table, request, datasette):
     async def inner():
         names = [name for name, db in datasette.databases.items() if not db.is_memory]
         config = datasette.plugin_config(PLUGIN, database=database, table=table) if table else None
-        archive = database or (names[0] if names else None)
-        choices = (await parameter_choices(datasette, archive, request,
-                                           await _parameters_asked(datasette, archive, template, request))
-                   if template in ("query.html", "pages/charts.html") and request is not None else {})
-        return {"archive_database": names[0] if names else None,
-                "hidden_columns": (config or {}).get("hidden_columns", []),
-                "title_column": (config or {}).get("title_column"),
-                "title_links_to": (config or {}).get("title_links_to"),
-                "parameter_choices": choices,
-                **reader_names(datasette, names[0] if names else None)}
+        found = {"archive_database": names[0] if names else None,
+                 "hidden_columns": (config or {}).get("hidden_columns", []),
+                 "title_column": (config or {}).get("title_column"),
+                 "title_links_to": (config or {}).get("title_links_to"),
+                 **reader_names(datasette, names[0] if names else None)}
+        if template == "query.html" and request is not None:
+            archive = database or found["archive_database"]
+            found["parameter_choices"] = await parameter_choices(
+                datasette, archive, request, await _parameters_asked(datasette, archive, request))
+        return found
 
     return inner
 
@@ -104,41 +103,12 @@ def highlighted(text: str, query: str | None) -> Markup:
 _PARAMETER = re.compile(r"(?<!:):(\w+)")
 
 
-async def _parameters_asked(datasette, database: str | None, template: str, request) -> set[str]:
-    """The named parameters of the SQL the page runs: a saved question's, the one typed
-    on a query page, or the charts' query."""
+async def _parameters_asked(datasette, database: str | None, request) -> set[str]:
+    """The named parameters of the query page's SQL: the one typed, or the saved question's."""
     from datasette.utils import tilde_decode
 
-    if template == "pages/charts.html":
-        name, sql = "by_year", ""  # the query the charts draw (charts.py CHART_QUERY)
-    else:
-        name, sql = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1]), request.args.get("sql", "")
-    if not sql:
-        query = await datasette.get_canned_query(database, name, None) if database else None
-        sql = (query or {}).get("sql", "")
+    sql = request.args.get("sql", "")
+    if not sql and database:
+        name = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1])
+        sql = ((await datasette.get_canned_query(database, name, None)) or {}).get("sql", "")
     return set(_PARAMETER.findall(sql))
-
-
-async def parameter_choices(datasette, database: str, request, asked: set[str]) -> dict:
-    """{parameter: [values]} for the parameters `asked` that name something the archive
-    holds (datasette.yml `parameter_choices`), narrowed by the others chosen; each list kept
-    until the archive changes."""
-    from nianbao.publish import answer_until_changed
-
-    sql_of = (datasette.plugin_config(PLUGIN) or {}).get("parameter_choices", {})
-    chosen = {name: request.args.get(name, "") for name in ("省", "市", "县")}
-    db = datasette.get_database(database)
-    choices = {}
-    for name in asked & set(sql_of):
-        sql = sql_of[name]
-        params = {key: value for key, value in chosen.items() if f":{key}" in sql}
-
-        async def values(sql=sql, params=params):
-            return [row[0] for row in await db.execute(f"{sql} limit {MAX_CHOICES + 1}", params)]
-        try:
-            found = await answer_until_changed(db, f"choices {sql} {sorted(params.items())}", values)
-        except Exception:  # a table an older archive lacks: the parameter stays typed
-            continue
-        if len(found) <= MAX_CHOICES:
-            choices[name] = found
-    return choices
