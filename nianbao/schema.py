@@ -94,7 +94,8 @@ SCHEMA: dict[str, dict] = {
         "pk": ("report_id", "cell"),
         "without_rowid": True,
         "foreign_keys": [("report_id", "reports", "id"), ("cell", "cell_keys", "id")],
-        "indexes": [["cell"]],
+        # a cell's values across reports, and the few reports where it is above 0
+        "indexes": [["cell", "value"]],
     },
     "report_checks": {
         # `cells`: the cells the check counts, as a JSON list of cell_keys ids
@@ -202,6 +203,10 @@ SCHEMA: dict[str, dict] = {
     },
 }
 
+# indexes an older version made that a wider one now serves: dropped when the schema is
+# brought up to date
+RETIRED_INDEXES = ["idx_report_cells_cell", "idx_figures_年度", "idx_figures_发布机构"]
+
 # what readers query under the names the README gives, over the compact tables
 VIEWS: dict[str, str] = {
     "cells": """select r.url as report_url, k.tbl, k.row, k.col, c.value
@@ -267,6 +272,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             for columns, where in spec.get("partial_indexes", []):
                 db.execute(f"create index if not exists [partial_{name}_{'_'.join(columns)}] "
                            f"on [{name}] ({', '.join(f'[{c}]' for c in columns)}) where {where}")
+        for index in RETIRED_INDEXES:
+            db.execute(f"drop index if exists [{index}]")
         # reports archived before ids existed: their rowid becomes their lasting id
         db.execute("update reports set id = rowid where id is null")
         backfill_bodies(db)

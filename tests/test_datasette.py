@@ -155,6 +155,8 @@ def test_secrets_and_stability_grounds_year_by_year(get, demo_archive):
         rows = rows_of(get, f"/archive/secrets_and_stability?年度={year}")
         assert rows and all((r["国家秘密"] or 0) + (r["三安全一稳定"] or 0) > 0 for r in rows)
         assert {r["年报"] for r in rows} == {url for url, y in expected if y == year}
+        grounds = [(r["国家秘密"] or 0) + (r["三安全一稳定"] or 0) for r in rows]
+        assert grounds == sorted(grounds, reverse=True)  # the most refused first
     latest = rows_of(get, "/archive/secrets_and_stability")
     assert {r["年报"] for r in latest} == {url for url, y in expected if y == max(years)}
 

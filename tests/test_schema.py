@@ -41,6 +41,7 @@ def _as_previous_layout(db):
                                            "and tbl_name = 'reports' and sql like '%[id]%'").fetchall():
             connection.execute(f"drop index [{index}]")  # the indexes of a later layout
         connection.execute("alter table reports drop column id")
+        connection.execute("create index idx_figures_年度 on figures (年度)")  # one a wider index serves
         connection.execute("drop table reports_fts")
         connection.execute("create virtual table reports_fts using fts5(title_chars, title_pairs, "
                            "body_chars, body_pairs, tokenize = 'unicode61 remove_diacritics 0')")
@@ -71,6 +72,8 @@ def test_an_archive_of_the_previous_layout_is_brought_up_to_date(archive_copy):
         assert _rows(archive_copy, "select url from reports where id in (select rowid from reports_fts "
                      "where reports_fts match ?) order by url", [match_expression(term)]) == found, term
     assert "content=''" in _rows(archive_copy, "select sql from sqlite_master where name = 'reports_fts'")[0][0]
+    indexes = {name for (name,) in _rows(archive_copy, "select name from sqlite_master where type = 'index'")}
+    assert "idx_figures_年度" not in indexes and "idx_figures_年度_新收申请" in indexes
 
 
 def test_the_compact_tables_are_declared_once(tmp_path):
