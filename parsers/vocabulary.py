@@ -28,10 +28,23 @@ def vocabulary() -> dict:
     return yaml.safe_load(VOCABULARY_PATH.read_text(encoding="utf-8"))
 
 
+# a table's cells and labels repeat (0, 1, 总计, the template's rows) across a report and
+# across reports: short ones are normalised once per process
+_SHORT = 64
+
+
 def normalize(text: str) -> str:
     """Canonical form of a printed label: NFKC, no white space, no quotes or brackets."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return _SPACE.sub("", text).translate(_DROP)
+    if text and len(text) <= _SHORT:
+        return _normalized(text)
+    return _normalize(text or "")
+
+
+def _normalize(text: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_DROP)
+
+
+_normalized = functools.lru_cache(maxsize=1 << 14)(_normalize)
 
 
 def strip_numbering(label: str) -> str:
@@ -77,6 +90,10 @@ def parse_number(cell: str) -> int | float | None:
 
     `0%` is 0, `1,234` is 1234, `7730.28` stays a float, `12件` is 12.
     """
+    return _number_of_short(cell) if cell and len(cell) <= _SHORT else _number_of(cell or "")
+
+
+def _number_of(cell: str) -> int | float | None:
     text = normalize(cell)
     for unit in _units():
         if text.endswith(unit) and len(text) > len(unit):
@@ -90,6 +107,9 @@ def parse_number(cell: str) -> int | float | None:
     if fraction and fraction.strip(".0"):
         return float(f"{sign}{whole}{fraction}")
     return int(f"{sign}{whole}")
+
+
+_number_of_short = functools.lru_cache(maxsize=1 << 14)(_number_of)
 
 
 def format_number(value: int | float) -> str:

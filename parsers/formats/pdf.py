@@ -68,9 +68,9 @@ def _rules(page) -> tuple[list[Segment], list[Segment]]:
     return ruling_segments(pieces, _THIN)
 
 
-def _glyphs(page) -> list[Glyph]:
+def _glyphs(page, textpage) -> list[Glyph]:
     glyphs = []
-    for block in page.get_text("rawdict")["blocks"]:
+    for block in page.get_text("rawdict", textpage=textpage)["blocks"]:
         for line in block.get("lines", []):
             for span in line["spans"]:
                 for char in span["chars"]:
@@ -79,18 +79,18 @@ def _glyphs(page) -> list[Glyph]:
     return glyphs
 
 
-def _page_rows(page, block_base: int) -> tuple[list[Row], int]:
+def _page_rows(page, textpage, block_base: int) -> tuple[list[Row], int]:
     """Rows of one page in reading order: table rows and text lines, by their top edge."""
     placed: list[tuple[float, float, Row]] = []
     tables = find_tables(*_rules(page), snap=_SNAP, min_row_height=_MIN_ROW)
     if tables:
-        glyphs = _glyphs(page)
+        glyphs = _glyphs(page, textpage)
         for number, table in enumerate(tables):
             cells, _used, _boxes = fill(table, glyphs)
             for index, row in enumerate(grid_rows(cells, block_base + number)):
                 placed.append((table.rows[0], index, row))
     height = page.rect.height
-    for x0, y0, x1, y1, block_text, _no, kind in page.get_text("blocks"):
+    for x0, y0, x1, y1, block_text, _no, kind in page.get_text("blocks", textpage=textpage):
         if kind != 0:
             continue
         if any(table.contains((x0 + x1) / 2, (y0 + y1) / 2) for table in tables):
@@ -111,7 +111,11 @@ def read_pdf(body: bytes) -> Extracted:
     pages = min(document.page_count, MAX_PDF_PAGES)
     if document.page_count > MAX_PDF_PAGES:
         warnings.append(f"only the first {MAX_PDF_PAGES} of {document.page_count} pages were read")
-    texts = [document[i].get_text("text") for i in range(pages)]
+    # each page's text is laid out once and read three ways (its text, its glyphs, its
+    # blocks); the page objects are kept, as a text page belongs to the one it was made from
+    pages_read = [document[i] for i in range(pages)]
+    textpages = [page.get_textpage(flags=pymupdf.TEXTFLAGS_TEXT) for page in pages_read]
+    texts = [page.get_text("text", textpage=textpage) for page, textpage in zip(pages_read, textpages)]
     usable = [page_text_usable(t) for t in texts]
     if not any(usable):
         from .ocr import read_scanned_pdf  # OCR only when the text layer fails
@@ -122,7 +126,7 @@ def read_pdf(body: bytes) -> Extracted:
         if not usable[number]:
             warnings.append(f"page {number + 1} has no readable text layer")
             continue
-        page_rows, blocks = _page_rows(document[number], blocks)
+        page_rows, blocks = _page_rows(pages_read[number], textpages[number], blocks)
         rows.extend(page_rows)
     text = "\n".join(texts)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
