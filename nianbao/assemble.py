@@ -22,7 +22,7 @@ import parsers
 from parsers.template import earlier_template, first_year
 from parsers.formats import BY_KIND
 
-from .archive import DocumentRecord, ReportRecord
+from .records import DocumentRecord, ReportRecord
 from .figures import body_of
 from .search import index_row
 

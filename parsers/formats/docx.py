@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-import docx
 from docx.oxml.ns import qn
+from docx.oxml.parser import parse_xml
+from lxml import etree
 
 from ..errors import ReportParseError
 from ..limits import MAX_UNZIPPED_BYTES, MAX_ZIP_RATIO
@@ -107,16 +108,53 @@ def _body_items(container):
                 yield from _body_items(content)
 
 
+# the package's own relationships name its main document and its properties
+_PACKAGE_RELATIONSHIPS = "_rels/.rels"
+_MAIN_DOCUMENT, _CORE_PROPERTIES = "/officeDocument", "/metadata/core-properties"
+_DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+
+
+def _package_parts(archive: zipfile.ZipFile) -> tuple[str, str | None]:
+    """The zip members of the main document and of the core properties (title …)."""
+    main = core = None
+    for relationship in etree.fromstring(archive.read(_PACKAGE_RELATIONSHIPS)):
+        kind, target = relationship.get("Type", ""), relationship.get("Target", "")
+        if relationship.get("TargetMode") == "External":
+            continue
+        if kind.endswith(_MAIN_DOCUMENT):
+            main = target.lstrip("/")
+        elif kind.endswith(_CORE_PROPERTIES):
+            core = target.lstrip("/")
+    if main is None:
+        raise KeyError("the package names no main document")
+    return main, core
+
+
+def _open_docx(archive: zipfile.ZipFile):
+    """The main document's w:body and the title in its properties. Only these two parts
+    are read: python-docx's `Document` parses every part of the package (styles,
+    numbering, themes, headers …), which the archive does not use."""
+    main, core = _package_parts(archive)
+    document = parse_xml(archive.read(main))
+    body = document.find(qn("w:body"))
+    if body is None:
+        raise KeyError(f"{main} has no w:body")
+    title = None
+    if core and core in archive.namelist():
+        title = etree.fromstring(archive.read(core)).findtext(_DC_TITLE)
+    return body, title or ""
+
+
 def read_docx(body: bytes) -> Extracted:
-    check_zip(body, "docx")
+    archive = check_zip(body, "docx")
     try:
-        document = docx.Document(io.BytesIO(body))
-    except Exception as error:  # python-docx raises many kinds on a broken package
+        document_body, title = _open_docx(archive)
+    except (KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError) as error:
         raise ReportParseError(f"DOCX cannot be read: {error}".splitlines()[0], "docx") from None
     rows: list[Row] = []
     lines: list[str] = []
     blocks = 0
-    for item in _body_items(document.element.body):
+    for item in _body_items(document_body):
         if item.tag == qn("w:p"):
             text = paragraph_text(item)
             if text.strip():
@@ -129,6 +167,6 @@ def read_docx(body: bytes) -> Extracted:
             for line in grid:
                 cells = [text for text, left, _ in line if not left]
                 lines.append("\t".join(cells))
-    hints = [document.core_properties.title] if document.core_properties.title else []
+    hints = [title] if title else []
     return Extracted("docx", merge_cell_runs(rows), "\n".join(lines),
                      extract_metadata(lines[:40]), hints)
