@@ -32,6 +32,7 @@ import sqlite_utils
 
 from parsers.formats import FORMATS
 
+from .bodies import REPORT_COLUMNS as BODY_COLUMNS
 from .bodies import body_key
 from .bodies import refresh as refresh_bodies
 from .figures import HEADLINE, body_of, headline, lateness
@@ -431,8 +432,8 @@ class Archive:
             stored = dict(self.db.execute("select url, sha256 from documents where report_url = ?",
                                           [record.url]).fetchall())
             self._save_documents(record.url, documents)
-            existing = self._one("select id, first_seen, last_seen, title, text, body, content_hash, "
-                                 "gone_since from reports where url = ?", record.url)
+            existing = self._one("select id, first_seen, last_seen, title, text, content_hash, gone_since, "
+                                 f"{', '.join(BODY_COLUMNS)} from reports where url = ?", record.url)
             # what the report was, to say what changed (a re-parse changes nothing of it)
             before = self._one("select * from figures where [年报] = ?", record.url) if existing else None
             report_id = existing["id"] if existing else self._one(
@@ -452,25 +453,23 @@ class Archive:
             if existing and not indexed:
                 self._unindex(report_id, existing["title"], existing["text"])
             self._upsert("reports", row, ("url",), keep=("id",))
-            for table in ("report_cells", "report_checks", "report_sections"):
-                self._execute(f"delete from [{table}] where report_id = ?", report_id)
-            self.db.conn.executemany(
-                "insert into report_cells (report_id, cell, value) values (?, ?, ?)",
-                [(report_id, self._cell_key(t, r, c), v) for t, r, c, v in record.cells])
-            self.db.conn.executemany(
-                "insert or replace into report_checks (report_id, rule, tbl, scope, ok, detail, cells) "
-                "values (?, ?, ?, ?, ?, ?, ?)",
-                [(report_id, c["rule"], c["tbl"], c["scope"], c["ok"], c["detail"],
-                  json.dumps([self._cell_key(c["tbl"], r, k) for r, k in json.loads(c["cells"])]))
-                 for c in record.checks])
-            self.db.conn.executemany(
-                "insert or replace into report_sections (report_id, position, number, title, start, "
-                "length, text) values (?, ?, ?, ?, ?, ?, ?)",
-                [(report_id, position, *_section_place(section, record.fields.get("text") or ""))
-                 for position, section in enumerate(record.sections)])
+            self._replace_rows("report_cells", report_id, existing is not None, [
+                (report_id, self._cell_key(t, r, c), v) for t, r, c, v in record.cells])
+            self._replace_rows("report_checks", report_id, existing is not None, [
+                (report_id, c["rule"], c["tbl"], c["scope"], c["ok"], c["detail"],
+                 json.dumps([self._cell_key(c["tbl"], r, k) for r, k in json.loads(c["cells"])]))
+                for c in record.checks])
+            self._replace_rows("report_sections", report_id, existing is not None, [
+                (report_id, position, *_section_place(section, record.fields.get("text") or ""))
+                for position, section in enumerate(record.sections)])
             after = figures_row(row, record.cells)
-            self._upsert("figures", after, ("年报",))
-            refresh_bodies(self.db, [row["body"], existing and existing["body"]])
+            figures_changed = before is None or any(before.get(k) != v for k, v in after.items())
+            if figures_changed:
+                self._upsert("figures", after, ("年报",))
+            # a re-parse mostly gives a report as it was: its body's row stands then
+            if existing is None or figures_changed \
+                    or any(existing[k] != row.get(k) for k in BODY_COLUMNS):
+                refresh_bodies(self.db, [row["body"], existing and existing["body"]])
             if seen:
                 self._record_changes(row, existing, before, after, stored, documents)
             if not indexed:
@@ -589,6 +588,27 @@ class Archive:
                     doc.url, doc.sha256, doc.size, doc.content_type, seen, seen)
 
     # --- statements, built once per shape --------------------------------------------
+
+    # a report's rows in the compact tables: their columns, and how a new set is written
+    # (a report's cells are unique by cell: a second one is a parser's error and fails)
+    _REPORT_ROWS = {
+        "report_cells": ("report_id, cell, value", "insert"),
+        "report_checks": ("report_id, rule, tbl, scope, ok, detail, cells", "insert or replace"),
+        "report_sections": ("report_id, position, number, title, start, length, text", "insert or replace"),
+    }
+
+    def _replace_rows(self, table: str, report_id: int, existed: bool, rows: list[tuple]) -> None:
+        """A report's rows of `table` made `rows`. A re-parse mostly gives them again as
+        they were: those are not written again (each row written touches its indexes)."""
+        columns, verb = self._REPORT_ROWS[table]
+        if existed:
+            held = self.db.conn.execute(f"select {columns} from [{table}] where report_id = ?",
+                                        [report_id]).fetchall()
+            if len(held) == len(rows) and set(held) == set(rows):
+                return
+        self._execute(f"delete from [{table}] where report_id = ?", report_id)
+        self.db.conn.executemany(f"{verb} into [{table}] ({columns}) values "
+                                 f"({', '.join('?' * len(columns.split(', ')))})", rows)
 
     def _execute(self, sql: str, *parameters):
         return self.db.conn.execute(sql, parameters)

@@ -70,6 +70,10 @@ def body_row(key: str, reports: list[dict]) -> dict | None:
             **{name: latest.get(name) for name in LATEST}}
 
 
+# what a body's row is made of: of each report, these columns and the figures in LATEST
+# (a report whose own are as they were leaves its body's row as it was)
+REPORT_COLUMNS = ("body", "year", "published", "publisher", "province", "city", "county", "region_code")
+
 # a body's reports, oldest first, with what its row needs
 REPORTS_OF_BODY = f"""select r.url, r.year, r.publisher, r.province, r.city, r.county, r.region_code,
       {", ".join(f"f.[{name}]" for name in LATEST)}

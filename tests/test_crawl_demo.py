@@ -127,10 +127,17 @@ def test_reparse_rebuilds_the_same_tables_without_crawling(archive_copy):
     from nianbao.reparse import reparse
 
     before = rows(archive_copy, "select * from cells order by report_url, tbl, row, col")
+    figures = rows(archive_copy, "select * from figures order by 年报")
+    bodies = rows(archive_copy, "select * from bodies order by 编号")
     with sqlite3.connect(archive_copy) as connection:  # cells and checks are views over these
         connection.execute("delete from report_cells")
         connection.execute("delete from report_checks")
+        # figures an older parser read wrong, in the reports' rows and their bodies'
+        connection.execute("update figures set 新收申请 = -1")
+        connection.execute("update bodies set 新收申请 = -1")
     counts = reparse(archive_copy, log=lambda line: None)
     assert counts == {"reparsed": 11, "skipped": 0, "missing_files": 0, "failed": 0}
     assert rows(archive_copy, "select * from cells order by report_url, tbl, row, col") == before
+    assert rows(archive_copy, "select * from figures order by 年报") == figures
+    assert rows(archive_copy, "select * from bodies order by 编号") == bodies
     assert rows(archive_copy, "select count(*) n from checks")[0]["n"] > 0
