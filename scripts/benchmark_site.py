@@ -5,8 +5,10 @@ requested through Datasette's own client, and the first request after start-up. 
 not a test: it prints, it asserts nothing.
 
     .venv/bin/python scripts/benchmark_site.py --from archive.db [--reports 100000] [--rounds 20]
+    .venv/bin/python scripts/benchmark_site.py --keep DIR      # measure a kept one again
 
-The source archive is not changed (the grown one is written beside it, or to --keep).
+The source archive is not changed (the grown one is written beside it, or to --keep). A
+kept archive measured again is first brought up to this version's schema.
 """
 
 from __future__ import annotations
@@ -82,13 +84,17 @@ def grow(source: Path, target: Path, reports: int, log=print) -> int:
     db.commit()
     total = db.execute("select count(*) from reports").fetchone()[0]
     db.close()
-    # the schema's indexes, made once over the grown rows (a source archive made by an
-    # older version lacks the newer ones), and the planner's statistics
+    up_to_date(target)
+    return total
+
+
+def up_to_date(target: Path) -> None:
+    """The schema's indexes, made once over the grown rows (a source archive made by an
+    older version lacks the newer ones), and the planner's statistics."""
     archive = sqlite_utils.Database(target)
     ensure_schema(archive)
     archive.execute("analyze")
     archive.close()
-    return total
 
 
 def p95(times: list[float]) -> float:
@@ -126,12 +132,23 @@ def measure(db: Path, rounds: int) -> None:
 
 
 def main() -> None:
-    options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    options.add_argument("--from", dest="source", type=Path, required=True, help="an archive to grow")
+    options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    options.add_argument("--from", dest="source", type=Path,
+                         help="an archive to grow (without it: measure the one kept in --keep again)")
     options.add_argument("--reports", type=int, default=100_000)
     options.add_argument("--rounds", type=int, default=20)
     options.add_argument("--keep", type=Path, help="write the grown archive here and keep it")
     args = options.parse_args()
+    if args.source is None:
+        if not args.keep or not (args.keep / "archive.db").exists():
+            options.error("give --from ARCHIVE to grow, or --keep DIR holding a grown archive.db")
+        target = args.keep / "archive.db"
+        up_to_date(target)
+        with sqlite3.connect(target) as connection:
+            total = connection.execute("select count(*) from reports").fetchone()[0]
+        print(f"measuring {target} again: {total:,} reports ({target.stat().st_size / 1e6:,.0f} MB)")
+        measure(target, args.rounds)
+        return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-site-"))
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "archive.db"
