@@ -277,9 +277,6 @@ def writer_of(db_path: str | Path) -> str | None:
     return None
 
 
-# --- records ----------------------------------------------------------------------------------
-
-
 # archive_info: set by `nianbao demo` on the archive of its made-up reports (the site says so)
 SAMPLE_DATA = "sample_data"
 
