@@ -44,7 +44,7 @@ def _normalize(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_DROP)
 
 
-_normalized = functools.lru_cache(maxsize=1 << 14)(_normalize)
+_normalized = functools.lru_cache(maxsize=1 << 12)(_normalize)
 
 
 def strip_numbering(label: str) -> str:
@@ -109,7 +109,7 @@ def _number_of(cell: str) -> int | float | None:
     return int(f"{sign}{whole}")
 
 
-_number_of_short = functools.lru_cache(maxsize=1 << 14)(_number_of)
+_number_of_short = functools.lru_cache(maxsize=1 << 12)(_number_of)
 
 
 def format_number(value: int | float) -> str:
