@@ -58,11 +58,16 @@ def metadata_for(db: str | Path) -> dict:
     return configuration_for(db)[0]
 
 
+# a saved question's 年度 left empty: the archive's latest year
+CHOSEN_YEAR = "coalesce(nullif(:年度, ''), (select max(年度) from figures)) + 0"
+
+
 def _from_template(database: dict) -> None:
     """The figures table's headline columns are described by the template, and a saved
     query names a template row by its reason's short name: `{row:国家秘密}` is '三.三.1',
     `{reason_rows}` every reason's row, `{reason_columns}` one column per reason (of
-    cell_keys k and report_cells c)."""
+    cell_keys k and report_cells c); `{chosen_year}` is the 年度 asked for, or when none
+    is, the archive's latest."""
     from parsers.template import headline, refusal_reasons, row_by_short_name
 
     columns = database.get("tables", {}).get("figures", {}).setdefault("columns", {})
@@ -72,7 +77,8 @@ def _from_template(database: dict) -> None:
                                    for key, short in refusal_reasons().items())
     reason_rows = ", ".join(f"'{key}'" for key in refusal_reasons())
     for query in database.get("queries", {}).values():
-        sql = query["sql"].replace("{reason_columns}", reason_columns).replace("{reason_rows}", reason_rows)
+        sql = query["sql"].replace("{reason_columns}", reason_columns).replace(
+            "{reason_rows}", reason_rows).replace("{chosen_year}", CHOSEN_YEAR)
         query["sql"] = re.sub(r"\{row:(\w+)\}", lambda found: f"'{rows[found.group(1)]}'", sql)
 
 
@@ -101,13 +107,12 @@ def missing_indexes(db: str | Path) -> list[str]:
     """The schema's indexes an archive made by an older version lacks: the site answers
     without them, slowly on a large archive; the next write (a crawl, `reparse`) adds them."""
     from .archive import read_archive
-    from .schema import SCHEMA, index_name
+    from .schema import SCHEMA, index_names
 
     archive = read_archive(db)
     try:
         present = {row[0] for row in archive.execute("select name from sqlite_master where type = 'index'")}
-        wanted = [index_name(name, columns) for name, spec in SCHEMA.items()
-                  for columns in spec.get("indexes", [])]
+        wanted = [name for table, spec in SCHEMA.items() for name in index_names(table, spec)]
         return [name for name in wanted if name not in present]
     finally:
         archive.close()

@@ -251,9 +251,16 @@ def _kind_of(db: sqlite_utils.Database, name: str) -> str | None:
     return row[0] if row else None
 
 
-def index_name(table: str, columns: list[str]) -> str:
-    """The name of the schema's index on `columns` of `table` (SCHEMA `indexes`)."""
-    return f"idx_{table}_{'_'.join(columns)}"
+def index_name(table: str, columns: list[str], partial: bool = False) -> str:
+    """The name of the schema's index on `columns` of `table` (SCHEMA `indexes`, or
+    `partial_indexes`)."""
+    return f"{'partial' if partial else 'idx'}_{table}_{'_'.join(columns)}"
+
+
+def index_names(table: str, spec: dict) -> list[str]:
+    """The names of every index the schema declares on `table`."""
+    return [index_name(table, columns) for columns in spec.get("indexes", [])] + \
+        [index_name(table, columns, partial=True) for columns, _ in spec.get("partial_indexes", [])]
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -272,7 +279,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 db.execute(f"create index if not exists [{index_name(name, columns)}] "
                            f"on [{name}] ({', '.join(f'[{c}]' for c in columns)})")
             for columns, where in spec.get("partial_indexes", []):
-                db.execute(f"create index if not exists [partial_{name}_{'_'.join(columns)}] "
+                db.execute(f"create index if not exists [{index_name(name, columns, partial=True)}] "
                            f"on [{name}] ({', '.join(f'[{c}]' for c in columns)}) where {where}")
         for index in RETIRED_INDEXES:
             db.execute(f"drop index if exists [{index}]")

@@ -29,22 +29,25 @@ def vocabulary() -> dict:
 
 
 # a table's cells and labels repeat (0, 1, 总计, the template's rows) across a report and
-# across reports: short ones are normalised once per process
+# across reports: short ones are read once per process (a few MB at most)
 _SHORT = 64
 
 
+def _kept_when_short(function):
+    """`function` of a string, its answers for strings of up to _SHORT characters kept
+    (the 4,096 latest); None is read as the empty string."""
+    kept = functools.lru_cache(maxsize=1 << 12)(function)
+
+    @functools.wraps(function)
+    def call(text):
+        return kept(text) if text and len(text) <= _SHORT else function(text or "")
+    return call
+
+
+@_kept_when_short
 def normalize(text: str) -> str:
     """Canonical form of a printed label: NFKC, no white space, no quotes or brackets."""
-    if text and len(text) <= _SHORT:
-        return _normalized(text)
-    return _normalize(text or "")
-
-
-def _normalize(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_DROP)
-
-
-_normalized = functools.lru_cache(maxsize=1 << 12)(_normalize)
 
 
 def strip_numbering(label: str) -> str:
@@ -85,15 +88,12 @@ def header_unit(label: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
+@_kept_when_short
 def parse_number(cell: str) -> int | float | None:
     """The number a table cell prints, or None when the cell is not a number.
 
     `0%` is 0, `1,234` is 1234, `7730.28` stays a float, `12件` is 12.
     """
-    return _number_of_short(cell) if cell and len(cell) <= _SHORT else _number_of(cell or "")
-
-
-def _number_of(cell: str) -> int | float | None:
     text = normalize(cell)
     for unit in _units():
         if text.endswith(unit) and len(text) > len(unit):
@@ -108,8 +108,6 @@ def _number_of(cell: str) -> int | float | None:
         return float(f"{sign}{whole}{fraction}")
     return int(f"{sign}{whole}")
 
-
-_number_of_short = functools.lru_cache(maxsize=1 << 12)(_number_of)
 
 
 def format_number(value: int | float) -> str:

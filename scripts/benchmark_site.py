@@ -139,7 +139,7 @@ def main() -> None:
     options.add_argument("--rounds", type=int, default=20)
     options.add_argument("--keep", type=Path, help="write the grown archive here and keep it")
     args = options.parse_args()
-    if args.source is None:
+    if args.source is None:  # a kept archive, measured again
         if not args.keep or not (args.keep / "archive.db").exists():
             options.error("give --from ARCHIVE to grow, or --keep DIR holding a grown archive.db")
         target = args.keep / "archive.db"
@@ -147,19 +147,17 @@ def main() -> None:
         with sqlite3.connect(target) as connection:
             total = connection.execute("select count(*) from reports").fetchone()[0]
         print(f"measuring {target} again: {total:,} reports ({target.stat().st_size / 1e6:,.0f} MB)")
-        measure(target, args.rounds)
-        return
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-site-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "archive.db"
-    started = time.perf_counter()
-    total = grow(args.source, target, args.reports)
-    print(f"grown to {total:,} reports in {time.perf_counter() - started:.0f} s "
-          f"({target.stat().st_size / 1e6:,.0f} MB)")
+    else:
+        folder = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-site-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "archive.db"
+        started = time.perf_counter()
+        total = grow(args.source, target, args.reports)
+        print(f"grown to {total:,} reports in {time.perf_counter() - started:.0f} s "
+              f"({target.stat().st_size / 1e6:,.0f} MB)")
     measure(target, args.rounds)
     if not args.keep:
-        shutil.rmtree(folder)
-
+        shutil.rmtree(target.parent)
 
 if __name__ == "__main__":
     main()
