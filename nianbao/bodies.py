@@ -50,8 +50,8 @@ def body_key(publisher: str | None, province: str | None = None, city: str | Non
 
 
 def body_row(key: str, reports: list[dict]) -> dict | None:
-    """A body's row from its reports (each with year, publisher, region and the headline
-    figures, oldest first); None when it has none left."""
+    """A body's row from its reports, oldest first (each with its year and publisher, the
+    latest also with its region and headline figures); None when it has none left."""
     if not reports:
         return None
     latest = reports[-1]
@@ -74,20 +74,28 @@ def body_row(key: str, reports: list[dict]) -> dict | None:
 # (a report whose own are as they were leaves its body's row as it was)
 REPORT_COLUMNS = ("body", "year", "published", "publisher", "province", "city", "county", "region_code")
 
-# a body's reports, oldest first, with what its row needs
-REPORTS_OF_BODY = f"""select r.url, r.year, r.publisher, r.province, r.city, r.county, r.region_code,
-      {", ".join(f"f.[{name}]" for name in LATEST)}
-    from reports r left join figures f on f.[年报] = r.url
-    where r.body = ? order by r.year, r.published, r.url"""
+# a body's reports, oldest first: what its row needs of each (the names it printed, its
+# years) and of the latest, everything (its region and headline figures). The latest is
+# the first in the reverse order, which puts NULLs last as the forward order puts them first
+NAMES_AND_YEARS_OF_BODY = """select publisher, year from reports where body = ?
+    order by year, published, url"""
+LATEST_OF_BODY = f"""select r.*, {", ".join(f"f.[{name}]" for name in LATEST)}
+    from (select url, year, publisher, province, city, county, region_code from reports
+          where body = ? order by year desc, published desc, url desc limit 1) r
+      left join figures f on f.[年报] = r.url"""
 
 
 def refresh(db, keys) -> None:
     """Make the rows of these bodies again from their reports (in the caller's
     transaction): a body with no report left loses its row."""
     for key in {k for k in keys if k}:
-        cursor = db.execute(REPORTS_OF_BODY, [key])
-        names = [d[0] for d in cursor.description]
-        row = body_row(key, [dict(zip(names, values)) for values in cursor.fetchall()])
+        reports = [{"publisher": publisher, "year": year}
+                   for publisher, year in db.execute(NAMES_AND_YEARS_OF_BODY, [key]).fetchall()]
+        if reports:
+            cursor = db.execute(LATEST_OF_BODY, [key])
+            names = [d[0] for d in cursor.description]
+            reports[-1] = dict(zip(names, cursor.fetchone()))
+        row = body_row(key, reports)
         db.execute("delete from bodies where [编号] = ?", [key])
         if row:
             db.execute(f"insert into bodies ({', '.join(f'[{c}]' for c in row)}) "

@@ -569,6 +569,33 @@ def test_the_home_search_leads_to_excerpts_with_the_term_marked(get):
     assert "<mark>复议</mark>" in results
 
 
+def test_a_facet_asked_for_again_is_counted_and_drawn_once(get):
+    facets = get("/archive/figures.json?_facet=年度&_facet=年度&_facet=标题&_facet=标题").json()["facet_results"]
+    assert "年度" in facets and "标题" in facets  # configured, and asked for
+    assert not [name for name in facets if name.endswith("_2")]
+    page = get("/archive/figures?_facet=年度&_facet=省").text
+    drawn = re.findall(r'class="facet-info [^"]*"[^>]*data-column="([^"]+)"', page)
+    assert drawn.count("年度") == 1 and drawn.count("省") == 1
+
+
+def test_past_ten_thousand_hits_the_search_shows_the_newest_first(tmp_path):
+    from nianbao.archive import open_archive
+    from nianbao.search import COLUMNS, FTS_TABLE, index_row
+
+    db = open_archive(tmp_path / "archive.db")  # the archive's schema, search index included
+    hits = 10_001
+    db.conn.executemany("insert into reports (url, id, title) values (?, ?, ?)",
+                        [(f"https://example.gov.cn/{i}.html", i, f"第{i}号") for i in range(1, hits + 2)])
+    db.conn.executemany(f"insert into [{FTS_TABLE}] (rowid, {', '.join(COLUMNS)}) values (?, ?, ?, ?, ?)",
+                        [(i, *index_row("复议年报" if i <= hits else "年报", "").values())
+                         for i in range(1, hits + 2)])
+    db.conn.commit()
+    db.close()
+    app = datasette_app(tmp_path / "archive.db")
+    rows = asyncio.run(app.client.get("/archive/search.json?检索词=复议&_shape=array")).json()
+    assert [row["标题"] for row in rows] == [f"第{i}号" for i in range(hits, hits - 200, -1)]
+
+
 def test_the_figures_csv_names_the_title_once(get):
     page = get("/archive/figures?年度=2021").text
     link = re.search(r'<p class="export-links">下载这些行：<a href="([^"]+)"', page).group(1)

@@ -2,14 +2,15 @@
 (`plugins: nianbao: hidden_columns` in datasette.yml; shown on the row page and in every
 export), links from a file's digest to its archived copy and from a saved query's report
 to its page, the archive's name and its Chinese names for tables and columns for the pages'
-templates, and the site's menu."""
+templates, the site's menu, and each facet counted and drawn once."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
-from datasette.utils import tilde_encode
+from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import Markup, escape
 
 from nianbao.archive import beijing_time
@@ -112,3 +113,39 @@ async def _parameters_asked(datasette, database: str | None, request) -> set[str
         name = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1])
         sql = ((await datasette.get_canned_query(database, name, None)) or {}).get("sql", "")
     return set(_PARAMETER.findall(sql))
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """A facet asked for with `_facet=` that the table's configuration already shows (a
+    shared link, a facet clicked twice) is counted and drawn once: Datasette would run its
+    query again and draw it twice."""
+    def wrap(app):
+        async def facets_once(scope, receive, send):
+            if scope["type"] == "http" and b"_facet=" in scope.get("query_string", b""):
+                scope = {**scope, "query_string": _facets_once(datasette, scope)}
+            await app(scope, receive, send)
+        return facets_once
+    return wrap
+
+
+def _facets_once(datasette, scope) -> bytes:
+    query = scope["query_string"]
+    parts = scope.get("path", "").strip("/").split("/")
+    if len(parts) != 2:
+        return query
+    database, table = parts[0], tilde_decode(parts[1].rsplit(".", 1)[0] if "." in parts[1] else parts[1])
+    shown = {facet for facet in datasette.table_metadata(database, table).get("facets", [])
+             if isinstance(facet, str)}
+    try:
+        pairs = parse_qsl(query.decode(), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return query
+    kept = []
+    for key, value in pairs:
+        if key == "_facet":
+            if value in shown:
+                continue
+            shown.add(value)
+        kept.append((key, value))
+    return query if len(kept) == len(pairs) else urlencode(kept).encode()
