@@ -9,6 +9,7 @@ separates, so merged cells come out as the template prints them (see `rows.grid_
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 
@@ -206,12 +207,14 @@ def fill(table: Table, glyphs: list[Glyph]):
                 parent[find((r + 1) * width + c)] = find(r * width + c)
     contents: dict[int, list[Glyph]] = {}
     used: set[int] = set()
+    left, top, right, bottom = table.box
     for index, glyph in enumerate(glyphs):
-        x, y = glyph.centre
-        if not table.contains(x, y):
+        x, y = (glyph.x0 + glyph.x1) / 2, (glyph.y0 + glyph.y1) / 2
+        if not (left <= x <= right and top <= y <= bottom):
             continue
-        r = max(i for i in range(height) if table.rows[i] <= y)
-        c = max(i for i in range(width) if table.columns[i] <= x)
+        # the last row (column) whose edge is above (left of) the centre: the edges are in order
+        r = min(bisect_right(table.rows, y), height) - 1
+        c = min(bisect_right(table.columns, x), width) - 1
         contents.setdefault(find(r * width + c), []).append(glyph)
         used.add(index)
     texts = {cell: join_text(items) for cell, items in contents.items()}
