@@ -63,10 +63,12 @@ def is_html(response: Response) -> bool:
 def blocked_reason(response: Response) -> str | None:
     """Why the answer is an anti-bot challenge or captcha, or None when it is not one."""
     voc = selectors()["blocked"]
-    head = response.body[:20000].decode("utf-8", "replace").lower()
-    markers = [m for m in voc["markers"] if m.lower() in head]
     # a challenge page is small and bare: a real page that mentions 验证码 has links
     bare = len(response.body) < 20000 and response.body.count(b"<a ") < 5
+    if response.status not in voc["statuses"] and not bare:
+        return None  # a file or a full page: nothing to read for markers
+    head = response.body[:20000].decode("utf-8", "replace").lower()
+    markers = [m for m in voc["markers"] if m.lower() in head]
     if response.status in voc["statuses"] or (markers and bare):
         what = {412: "a script challenge (瑞数-style, HTTP 412)", 521: "a cookie challenge (HTTP 521)",
                 403: "access refused (HTTP 403)", 429: "rate limited (HTTP 429)"}.get(
