@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from io import BytesIO
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
@@ -103,6 +103,19 @@ class ContentAddressedFilesStore(FSFilesStore):
             ContentStore(self.basedir).put, buf.getvalue(), PurePosixPath(path).name))
 
 
+class Latest(OrderedDict):
+    """A dict that keeps only its `size` latest entries."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
 class ReportFilesPipeline(FilesPipeline):
     """FilesPipeline storing files by the sha256 of their bytes, with their HTTP facts."""
 
@@ -121,6 +134,16 @@ class ReportFilesPipeline(FilesPipeline):
         # FILES_STORE as every Scrapy user sets it (a folder, s3://…); by default beside the
         # archive. The archive records it for `reparse`, `serve` and `backup`.
         return cls(files_location(settings), crawler=crawler)
+
+    # Scrapy keeps the result of every file for the whole run, so that a file linked twice
+    # is fetched once: over a national crawl's hundreds of thousands of attachments that
+    # grows without end (about 1 KB each). The latest are kept; a file linked again after
+    # them is asked for again, conditionally (a 304 when the archive holds it).
+    RESULTS_KEPT = 1000
+
+    def open_spider(self, spider=None):
+        super().open_spider()
+        self.spiderinfo.downloaded = Latest(self.RESULTS_KEPT)
 
     def get_media_requests(self, item, info):
         if not isinstance(item, ReportPage):

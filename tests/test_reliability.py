@@ -465,6 +465,25 @@ def test_the_in_flight_bound_pauses_the_engine_and_resumes_it_as_reports_are_arc
     assert not crawler.engine.paused and middleware.in_flight == 2
 
 
+def test_the_files_pipeline_keeps_only_its_latest_results(tmp_path):
+    """Scrapy would keep every file's result for the whole run (memory growing with the
+    crawl); the pipeline keeps the latest RESULTS_KEPT."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import ReportFilesPipeline
+
+    crawler = get_crawler(settings_dict={"ARCHIVE_DB": str(tmp_path / "archive.db"),
+                                         "FILES_STORE": str(tmp_path / "files")})
+    crawler.spider = object()
+    pipeline = ReportFilesPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    kept = ReportFilesPipeline.RESULTS_KEPT
+    for n in range(kept + 5):
+        pipeline.spiderinfo.downloaded[b"%d" % n] = {"checksum": str(n)}
+    assert len(pipeline.spiderinfo.downloaded) == kept
+    assert b"4" not in pipeline.spiderinfo.downloaded and b"5" in pipeline.spiderinfo.downloaded
+
+
 def test_the_parse_pool_blames_only_the_report_that_kills_its_worker(monkeypatch):
     from nianbao.parsing import ParsePool, WorkerDied
     from tests.faults import parse_or_die
