@@ -141,7 +141,7 @@ class ReportFilesPipeline(FilesPipeline):
     # them is asked for again, conditionally (a 304 when the archive holds it).
     RESULTS_KEPT = 1000
 
-    def open_spider(self, spider=None):
+    def open_spider(self, spider=None):  # `spider`: older Scrapy callers still pass it
         super().open_spider()
         self.spiderinfo.downloaded = Latest(self.RESULTS_KEPT)
 

@@ -207,10 +207,9 @@ def fill(table: Table, glyphs: list[Glyph]):
                 parent[find((r + 1) * width + c)] = find(r * width + c)
     contents: dict[int, list[Glyph]] = {}
     used: set[int] = set()
-    left, top, right, bottom = table.box
     for index, glyph in enumerate(glyphs):
-        x, y = (glyph.x0 + glyph.x1) / 2, (glyph.y0 + glyph.y1) / 2
-        if not (left <= x <= right and top <= y <= bottom):
+        x, y = glyph.centre
+        if not table.contains(x, y):
             continue
         # the last row (column) whose edge is above (left of) the centre: the edges are in order
         r = min(bisect_right(table.rows, y), height) - 1

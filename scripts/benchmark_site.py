@@ -159,5 +159,6 @@ def main() -> None:
     if not args.keep:
         shutil.rmtree(target.parent)
 
+
 if __name__ == "__main__":
     main()

@@ -114,8 +114,6 @@ _PARAMETER = re.compile(r"(?<!:):(\w+)")
 
 async def _parameters_asked(datasette, database: str | None, request) -> set[str]:
     """The named parameters of the query page's SQL: the one typed, or the saved question's."""
-    from datasette.utils import tilde_decode
-
     sql = request.args.get("sql", "")
     if not sql and database:
         name = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1])
