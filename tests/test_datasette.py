@@ -619,6 +619,7 @@ def test_a_table_of_reports_leads_with_the_title_and_says_shared_values_once(get
     headers = re.findall(r'<th [^>]*data-column="([^"]+)"', page)
     assert headers[0] == "标题" and headers[-1] == "年报"
     assert "年度" not in headers and "省" not in headers  # the same on every row of the page
+    assert "发布机构" in headers  # differs from row to row
     assert re.search(r"这一页每行都相同：[^<]*年度＝2021", page)
     first = re.search(r'<td class="[^"]*report-title"><a href="([^"]+)">', page).group(1)
     assert first.startswith("/archive/reports/")

@@ -58,6 +58,23 @@ def reader_names(datasette, database: str | None) -> dict:
 def prepare_jinja2_environment(env):
     env.filters["beijing"] = beijing_time  # every time a reader sees, in 北京时间
     env.filters["tilde_encode"] = tilde_encode  # a row's key in its page's URL
+    env.globals["same_on_every_row"] = same_on_every_row
+
+
+def same_on_every_row(rows, columns, order, title_column=None) -> list[int]:
+    """Positions (among `order`) of the columns that hold one value on every one of a
+    page's rows (two at least), a key and the title column apart: said once above the table."""
+    if len(rows) < 2:
+        return []
+    same = []
+    for index in order:
+        column = columns[index]
+        if column["is_pk"] or column["name"] == title_column:
+            continue
+        first = str(rows[0].cells[index]["raw"])
+        if all(str(row.cells[index]["raw"]) == first for row in rows):
+            same.append(index)
+    return same
 
 
 @hookimpl
