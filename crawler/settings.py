@@ -66,6 +66,10 @@ NIANBAO_MAX_CONCURRENT_REQUESTS = 512
 # Scrapy's default, 100, starts 100 tasks for every response although a page yields one
 # report: a quarter of an unchanged re-crawl's time went to starting them
 CONCURRENT_ITEMS = 8
+# Scrapy reads a callback's source (inspect, ast) to warn of a generator returning a value;
+# its cache holds callbacks weakly, so it read it again for most responses (2 % of an
+# unchanged re-crawl). A check for spider authors, which the tests are here
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # Scrapy's queue for broad crawls: the next request is for a portal that is not busy, so
 # that one large column does not hold the places while the others wait
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
