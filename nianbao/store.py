@@ -84,7 +84,6 @@ class ContentStore:
             for leftover in incoming.iterdir():
                 leftover.unlink(missing_ok=True)
 
-
     def exists(self, digest: str) -> bool:
         return self.path(digest).exists()
 
