@@ -171,20 +171,30 @@ def archive_version(path: str | Path) -> tuple:
     return tuple(version)
 
 
-async def answer_until_changed(db, key: str, compute):
+async def answer_until_changed(db, key: str, compute, answers: dict | None = None,
+                               most: int = _MAX_ANSWERS):
     """`await compute()` for Datasette database `db`, kept until the archive changes: a
-    large archive's totals cost a scan each, and readers ask the same ones again and again."""
+    large archive's totals cost a scan each, and readers ask the same ones again and again.
+    (`answers`, `most`: a store of its own and its size, for answers larger than most.)"""
     if not db.path:
         return await compute()
+    answers = _ANSWERS if answers is None else answers
     version = archive_version(db.path)
-    kept = _ANSWERS.get((db.path, key))
+    kept = answers.get((db.path, key))
     if kept and kept[0] == version:
         return kept[1]
     answer = await compute()
-    if len(_ANSWERS) >= _MAX_ANSWERS:
-        _ANSWERS.clear()
-    _ANSWERS[(db.path, key)] = (version, answer)
+    if len(answers) >= most:
+        answers.clear()
+    answers[(db.path, key)] = (version, answer)
     return answer
+
+
+def answer_kept(path: str, key: str, answers: dict | None = None):
+    """What answer_until_changed keeps for the archive at `path` under `key`, if the archive
+    has not changed since; else None."""
+    kept = (_ANSWERS if answers is None else answers).get((path, key))
+    return kept[1] if kept and kept[0] == archive_version(path) else None
 
 
 def datasette_app(db: str | Path):

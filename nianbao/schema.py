@@ -57,9 +57,13 @@ SCHEMA: dict[str, dict] = {
         "pk": "url",
         "unique": [["id"]],
         # (url, id): a figures row's report id without reading the report's long row;
-        # (id, year, province, publisher): a search's facets from the index alone
-        "indexes": [["year"], ["publisher"], ["province", "city", "county"], ["source_id"],
-                    ["region_code"], ["body"], ["url", "id"], ["id", "year", "province", "publisher"]],
+        # (id, year, province, publisher): the facets of a search's few hits, and (year, id),
+        # (publisher, id), (province, …, id) those of a search that misses few reports (it
+        # filters by the ids it misses: nianbao/site/plugins/search.py), from the index alone
+        # (`id` comes after the long `text` in the report's row)
+        "indexes": [["year", "id"], ["publisher", "id"], ["province", "city", "county", "id"],
+                    ["source_id"], ["region_code"], ["body"], ["url", "id"],
+                    ["id", "year", "province", "publisher"]],
     },
     "documents": {
         "columns": {
@@ -207,7 +211,8 @@ SCHEMA: dict[str, dict] = {
 
 # indexes an older version made that a wider one now serves: dropped when the schema is
 # brought up to date
-RETIRED_INDEXES = ["idx_report_cells_cell", "idx_figures_年度", "idx_figures_发布机构"]
+RETIRED_INDEXES = ["idx_report_cells_cell", "idx_figures_年度", "idx_figures_发布机构",
+                   "idx_reports_year", "idx_reports_publisher", "idx_reports_province_city_county"]
 
 # what readers query under the names the README gives, over the compact tables
 VIEWS: dict[str, str] = {

@@ -197,6 +197,46 @@ def test_search_finds_every_report_holding_the_terms(get, demo_archive, query, e
     assert len(truth) == expected
 
 
+def _search_results(get, query: str) -> tuple[set, dict]:
+    answer = get(f"/archive/reports.json?_search={query}&_size=max&_col=title").json()
+    facets = {name: {(v["value"], v["count"]) for v in facet["results"]}
+              for name, facet in answer["facet_results"].items()}
+    return {r[0] for r in answer["rows"]}, {**facets, "count": answer["filtered_table_rows_count"]}
+
+
+def test_search_by_a_list_of_ids_finds_what_running_it_finds(get, monkeypatch):
+    """A table search filters by the ids it finds or misses (the shorter list); with no list
+    short enough it runs the search in every query: rows, count and facets are the same."""
+    from datasette.plugins import pm
+
+    plugin = pm.get_plugin("search.py")
+    monkeypatch.setattr(plugin, "_ids_kept", {})
+    by_list = {query: _search_results(get, query) for query, _ in SEARCHES}
+    relations = {kept[1][0] for kept in plugin._ids_kept.values() if kept[1]}
+    assert relations == {"in", "not in"}  # found (秦: 2 of 11) and missed (三安全一稳定: 8 of 11)
+    monkeypatch.setattr(plugin, "_ids_kept", {})
+    monkeypatch.setattr(plugin, "MAX_IDS", 0)  # no list but an empty one is short enough
+    for query, _ in SEARCHES:
+        assert _search_results(get, query) == by_list[query], query
+    assert any(kept[1] is None for kept in plugin._ids_kept.values())
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the 'or' below
+def test_a_search_keeps_its_list_of_ids_out_of_links_and_answers(get, monkeypatch):
+    from datasette.plugins import pm
+
+    answer = get("/archive/reports.json?_search=三安全一稳定").json()
+    assert set(answer["query"]["params"]) == {"nianbao_search"}
+    assert "nianbao_ids(:nianbao_search, 'not in')" in answer["query"]["sql"]
+    # the SQL of a page, followed once the list is no longer kept, makes it again
+    monkeypatch.setattr(pm.get_plugin("search.py"), "_ids_kept", {})
+    for relation, count in (("not in", 8), ("in", 3)):
+        sql = (f"select count(*) as n from reports where id {relation} (select value from "
+               f"json_each(nianbao_ids(nianbao_match('三安全一稳定'), 'not in')))")
+        assert rows_of(get, "/archive.json?sql=" + quote(sql)) == [{"n": count}]
+    assert get("/archive.json?sql=" + quote("select nianbao_ids('复', 'or')")).status_code == 400
+
+
 def test_ranked_search_puts_title_matches_first(get):
     rows = rows_of(get, "/archive/search?检索词=天水郡")
     assert [r["标题"][:8] for r in rows] == ["秦州区天水郡街道"] * 2
