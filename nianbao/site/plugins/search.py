@@ -113,12 +113,15 @@ def filters_from_request(request, database, table, datasette):
 
 async def _ids(db, expression: str) -> tuple[str, str] | None:
     """("in", the ids found) or ("not in", the ids missed): the shorter list (a JSON array),
-    if it holds at most MAX_IDS; else None (the search is run by every query)."""
-    for relation in _RELATIONS:
-        ids, count, reports = (await db.execute(
-            f"select json_group_array(id), count(*), (select count(*) from reports) from ("
-            f"select id from reports where id {relation} ({reports_matching('expression')}) "
-            f"limit {MAX_IDS + 1})", {"expression": expression})).first()
-        if count <= MAX_IDS and 2 * count <= reports:
-            return relation, ids
-    return None
+    if it holds at most MAX_IDS; else None (the search is run by every query). The search
+    runs once, for the count and the list."""
+    found, ids = (await db.execute(
+        f"""with hits as materialized ({reports_matching('expression')}),
+        counted as (select (select count(*) from hits) as found, (select count(*) from reports) as reports)
+        select found <= reports - found, case
+          when min(found, reports - found) > {MAX_IDS} then null
+          when found <= reports - found then
+            (select json_group_array(id) from reports where id in (select rowid from hits))
+          else (select json_group_array(id) from reports where id not in (select rowid from hits))
+        end from counted""", {"expression": expression})).first()
+    return None if ids is None else ("in" if found else "not in", ids)
