@@ -73,13 +73,17 @@ def _ids_of(path: str, match: str | None, relation: str | None) -> str:
     if kept is not None and kept[0] == relation:
         return kept[1]
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        return connection.execute(
-            f"select json_group_array(id) from reports where id {relation} ({reports_matching('match')})",
-            {"match": match or ""}).fetchone()[0]
+        return connection.execute(_ids_sql(relation, reports_matching("match")),
+                                  {"match": match or ""}).fetchone()[0]
 
 
 def _ids_key(match: str) -> str:
     return f"search ids {match}"
+
+
+def _ids_sql(relation: str, hits: str) -> str:
+    """SQL for the ids (a JSON array) of the reports whose id is `relation` the ids of `hits`."""
+    return f"select json_group_array(id) from reports where id {relation} ({hits})"
 
 
 @hookimpl(trylast=True)
@@ -120,8 +124,7 @@ async def _ids(db, expression: str) -> tuple[str, str] | None:
         counted as (select (select count(*) from hits) as found, (select count(*) from reports) as reports)
         select found <= reports - found, case
           when min(found, reports - found) > {MAX_IDS} then null
-          when found <= reports - found then
-            (select json_group_array(id) from reports where id in (select rowid from hits))
-          else (select json_group_array(id) from reports where id not in (select rowid from hits))
+          when found <= reports - found then ({_ids_sql("in", "select rowid from hits")})
+          else ({_ids_sql("not in", "select rowid from hits")})
         end from counted""", {"expression": expression})).first()
     return None if ids is None else ("in" if found else "not in", ids)
