@@ -179,14 +179,12 @@ async def answer_until_changed(db, key: str, compute, answers: dict | None = Non
     if not db.path:
         return await compute()
     answers = _ANSWERS if answers is None else answers
-    version = archive_version(db.path)
+    version = archive_version(db.path)  # before computing: a write meanwhile makes it old
     kept = answers.get((db.path, key))
     if kept and kept[0] == version:
         return kept[1]
     answer = await compute()
-    if len(answers) >= most:
-        answers.clear()
-    answers[(db.path, key)] = (version, answer)
+    keep_answer(db.path, key, answer, version, answers, most)
     return answer
 
 
@@ -195,6 +193,16 @@ def answer_kept(path: str, key: str, answers: dict | None = None):
     has not changed since; else None."""
     kept = (_ANSWERS if answers is None else answers).get((path, key))
     return kept[1] if kept and kept[0] == archive_version(path) else None
+
+
+def keep_answer(path: str, key: str, answer, version: tuple, answers: dict | None = None,
+                most: int = _MAX_ANSWERS) -> None:
+    """Keep `answer`, computed from the archive at `path` as it was at `version`
+    (archive_version, read before computing it)."""
+    answers = _ANSWERS if answers is None else answers
+    if len(answers) >= most:
+        answers.clear()
+    answers[(path, key)] = (version, answer)
 
 
 def datasette_app(db: str | Path):

@@ -228,12 +228,15 @@ def test_a_search_keeps_its_list_of_ids_out_of_links_and_answers(get, monkeypatc
     answer = get("/archive/reports.json?_search=三安全一稳定").json()
     assert set(answer["query"]["params"]) == {"nianbao_search"}
     assert "nianbao_ids(:nianbao_search, 'not in')" in answer["query"]["sql"]
-    # the SQL of a page, followed once the list is no longer kept, makes it again
-    monkeypatch.setattr(pm.get_plugin("search.py"), "_ids_kept", {})
+    # the SQL of a page, followed once the list is no longer kept, makes it again, and keeps it
+    plugin = pm.get_plugin("search.py")
+    monkeypatch.setattr(plugin, "_ids_kept", {})
     for relation, count in (("not in", 8), ("in", 3)):
         sql = (f"select count(*) as n from reports where id {relation} (select value from "
                f"json_each(nianbao_ids(nianbao_match('三安全一稳定'), 'not in')))")
         assert rows_of(get, "/archive.json?sql=" + quote(sql)) == [{"n": count}]
+    assert [(relation, len(json.loads(ids))) for _, (relation, ids) in plugin._ids_kept.values()] \
+        == [("not in", 3)]
     assert get("/archive.json?sql=" + quote("select nianbao_ids('复', 'or')")).status_code == 400
 
 

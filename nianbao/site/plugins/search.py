@@ -13,7 +13,7 @@ import sqlite3
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 
-from nianbao.publish import answer_kept, answer_until_changed
+from nianbao.publish import answer_kept, answer_until_changed, archive_version, keep_answer
 from nianbao.search import FTS_TABLE, MAX_QUERY_CHARS, match_expression, reports_matching
 
 # the SQL functions read no more than this of a text, and of a search term
@@ -66,15 +66,22 @@ def prepare_connection(conn, database, datasette):
 def _ids_of(path: str, match: str | None, relation: str | None) -> str:
     """The ids (a JSON array) of the reports that `match` finds (`relation` "in") or misses
     ("not in"): the list kept for the table search, or, when the archive has changed since
-    (a link followed later), made again through a connection of its own."""
+    (a crawl beside the site, a link followed later), made again through a connection of
+    its own, and kept for the page's next queries when it is short enough."""
     if relation not in _RELATIONS:
         raise ValueError("nianbao_ids: the relation is 'in' or 'not in'")
-    kept = answer_kept(path, _ids_key(match or ""), _ids_kept)
+    key = _ids_key(match or "")
+    kept = answer_kept(path, key, _ids_kept)
     if kept is not None and kept[0] == relation:
         return kept[1]
+    version = archive_version(path)
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        return connection.execute(_ids_sql(relation, reports_matching("match")),
-                                  {"match": match or ""}).fetchone()[0]
+        ids, count = connection.execute(
+            f"select json_group_array(id), count(*) from ({_ids_sql(relation, reports_matching('match'))})",
+            {"match": match or ""}).fetchone()
+    if count <= MAX_IDS:
+        keep_answer(path, key, (relation, ids), version, _ids_kept, IDS_KEPT)
+    return ids
 
 
 def _ids_key(match: str) -> str:
@@ -82,8 +89,8 @@ def _ids_key(match: str) -> str:
 
 
 def _ids_sql(relation: str, hits: str) -> str:
-    """SQL for the ids (a JSON array) of the reports whose id is `relation` the ids of `hits`."""
-    return f"select json_group_array(id) from reports where id {relation} ({hits})"
+    """SQL for the ids of the reports whose id is `relation` ("in", "not in") the ids of `hits`."""
+    return f"select id from reports where id {relation} ({hits})"
 
 
 @hookimpl(trylast=True)
@@ -124,7 +131,8 @@ async def _ids(db, expression: str) -> tuple[str, str] | None:
         counted as (select (select count(*) from hits) as found, (select count(*) from reports) as reports)
         select found <= reports - found, case
           when min(found, reports - found) > {MAX_IDS} then null
-          when found <= reports - found then ({_ids_sql("in", "select rowid from hits")})
-          else ({_ids_sql("not in", "select rowid from hits")})
+          when found <= reports - found then
+            (select json_group_array(id) from ({_ids_sql("in", "select rowid from hits")}))
+          else (select json_group_array(id) from ({_ids_sql("not in", "select rowid from hits")}))
         end from counted""", {"expression": expression})).first()
     return None if ids is None else ("in" if found else "not in", ids)
