@@ -171,14 +171,13 @@ def archive_version(path: str | Path) -> tuple:
     return tuple(version)
 
 
-async def answer_until_changed(db, key: str, compute, answers: dict | None = None,
+async def answer_until_changed(db, key: str, compute, answers: dict = _ANSWERS,
                                most: int = _MAX_ANSWERS):
     """`await compute()` for Datasette database `db`, kept until the archive changes: a
     large archive's totals cost a scan each, and readers ask the same ones again and again.
     (`answers`, `most`: a store of its own and its size, for answers larger than most.)"""
     if not db.path:
         return await compute()
-    answers = _ANSWERS if answers is None else answers
     version = archive_version(db.path)  # before computing: a write meanwhile makes it old
     kept = answers.get((db.path, key))
     if kept and kept[0] == version:
@@ -188,18 +187,17 @@ async def answer_until_changed(db, key: str, compute, answers: dict | None = Non
     return answer
 
 
-def answer_kept(path: str, key: str, answers: dict | None = None):
+def answer_kept(path: str, key: str, answers: dict = _ANSWERS):
     """What answer_until_changed keeps for the archive at `path` under `key`, if the archive
     has not changed since; else None."""
-    kept = (_ANSWERS if answers is None else answers).get((path, key))
+    kept = answers.get((path, key))
     return kept[1] if kept and kept[0] == archive_version(path) else None
 
 
-def keep_answer(path: str, key: str, answer, version: tuple, answers: dict | None = None,
+def keep_answer(path: str, key: str, answer, version: tuple, answers: dict = _ANSWERS,
                 most: int = _MAX_ANSWERS) -> None:
     """Keep `answer`, computed from the archive at `path` as it was at `version`
     (archive_version, read before computing it)."""
-    answers = _ANSWERS if answers is None else answers
     if len(answers) >= most:
         answers.clear()
     answers[(path, key)] = (version, answer)

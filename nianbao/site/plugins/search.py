@@ -126,13 +126,13 @@ async def _ids(db, expression: str) -> tuple[str, str] | None:
     """("in", the ids found) or ("not in", the ids missed): the shorter list (a JSON array),
     if it holds at most MAX_IDS; else None (the search is run by every query). The search
     runs once, for the count and the list."""
-    found, ids = (await db.execute(
+    by_found, ids = (await db.execute(
         f"""with hits as materialized ({reports_matching('expression')}),
-        counted as (select (select count(*) from hits) as found, (select count(*) from reports) as reports)
-        select found <= reports - found, case
-          when min(found, reports - found) > {MAX_IDS} then null
-          when found <= reports - found then
+        counted as (select count(*) as found, (select count(*) from reports) - count(*) as missed from hits)
+        select found <= missed, case
+          when min(found, missed) > {MAX_IDS} then null
+          when found <= missed then
             (select json_group_array(id) from ({_ids_sql("in", "select rowid from hits")}))
           else (select json_group_array(id) from ({_ids_sql("not in", "select rowid from hits")}))
         end from counted""", {"expression": expression})).first()
-    return None if ids is None else ("in" if found else "not in", ids)
+    return None if ids is None else ("in" if by_found else "not in", ids)
