@@ -58,6 +58,13 @@ def metadata_for(db: str | Path) -> dict:
     return configuration_for(db)[0]
 
 
+# rows a query's page draws. A saved question that may answer more ends in
+# `limit :_page_rows` (datasette.yml), a magic parameter (plugins/tables.py: page_rows):
+# Datasette prepares every row it is handed for the page, each cell through render_cell,
+# and at 1,000 rows that costs more than the query
+PAGE_ROWS = 200
+PAGE_LIMIT = "_page_rows"
+
 # a saved question's 年度 left empty: the archive's latest year
 CHOSEN_YEAR = "coalesce(nullif(:年度, ''), (select max(年度) from figures)) + 0"
 

@@ -722,6 +722,27 @@ def test_kept_answers_follow_the_archive_when_it_changes(demo_archive, tmp_path)
     assert '<option value="2019"' in choices and '<option value="2020"' not in choices
 
 
+def test_a_saved_question_asks_for_the_rows_its_page_draws_and_downloads_them_all(demo_archive, tmp_path):
+    db = tmp_path / "archive.db"
+    shutil.copyfile(demo_archive, db)
+    with sqlite3.connect(db) as connection:
+        connection.executemany(
+            "insert into figures (年报, 标题, 年度, 发布机构, 新收申请) values (?, ?, 2021, ?, ?)",
+            [(f"https://portal.invalid/{n}.html", f"年报{n}", f"机关{n}", n) for n in range(300)])
+        ranked = connection.execute("select count(*) from figures where 年度 = 2021 and 新收申请 is not null").fetchone()[0]
+    app = datasette_app(db)
+    fetch = (lambda path: asyncio.run(app.client.get(path)))
+    page = fetch("/archive/requests_ranked?年度=2021").text
+    assert "超过 200 行，这里列出前 200 行，下载的文件里是全部" in page
+    assert page.split("<tbody>")[1].count("<tr>") == 200
+    assert len(list(csv.reader(io.StringIO(fetch("/archive/requests_ranked.csv?年度=2021").text)))) == ranked + 1
+    assert len(fetch("/archive/requests_ranked.json?年度=2021&_shape=array").json()) == ranked
+    # its SQL, in the editor, without the page's limit and with the year chosen
+    editor = re.search(r'href="([^"]+)" class="canned-query-edit-sql"', page).group(1).replace("&amp;", "&")
+    edited = fetch(editor).text
+    assert f"共 {ranked} 行，这里列出前 200 行" in edited and "_page_rows" not in edited
+
+
 def test_a_long_answer_lists_its_first_rows_and_downloads_them_all(get):
     sql = "with recursive n(i) as (select 1 union all select i + 1 from n where i < 300) select i from n"
     page = get(f"/archive?sql={quote(sql)}").text

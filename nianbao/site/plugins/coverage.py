@@ -9,6 +9,8 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
+from nianbao.publish import PAGE_LIMIT
+
 # bodies shown in the grid at most (the saved query `bodies_by_year` lists them all)
 GRID_BODIES = 300
 # years shown in the grid: the latest ones
@@ -17,7 +19,8 @@ GRID_YEARS = 10
 
 async def _saved(datasette, database: str, name: str, arguments: dict, limit: int = 200):
     query = await datasette.get_canned_query(database, name, None)
-    params = {p: arguments.get(p, "") for p in query.get("params", [])}
+    # the page's own limit stands for the one a question asks for on its page (tables.py)
+    params = {**{p: arguments.get(p, "") for p in query.get("params", [])}, PAGE_LIMIT: limit}
     rows = await datasette.get_database(database).execute(
         f"select * from ({query['sql']}) limit {int(limit)}", params)
     return [dict(row) for row in rows]

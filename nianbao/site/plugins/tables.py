@@ -15,7 +15,7 @@ from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import Markup, escape
 
 from nianbao.archive import beijing_time
-from nianbao.publish import parameter_choices
+from nianbao.publish import PAGE_LIMIT, PAGE_ROWS, parameter_choices
 
 PLUGIN = "nianbao"
 # columns of saved queries that hold a report's URL
@@ -34,8 +34,18 @@ def extra_template_vars(template, database, table, request, datasette):
                  **reader_names(datasette, names[0] if names else None)}
         if template == "query.html" and request is not None:
             archive = database or found["archive_database"]
-            found["parameter_choices"] = await parameter_choices(
-                datasette, archive, request, await _parameters_asked(datasette, archive, request))
+            sql, saved = await _query_sql(datasette, archive, request)
+            asked = set(_PARAMETER.findall(sql))
+            found["parameter_choices"] = await parameter_choices(datasette, archive, request, asked)
+            found["page_rows"] = PAGE_ROWS
+            found["page_cut"] = saved and PAGE_LIMIT in asked
+            if found["page_cut"] and await datasette.permission_allowed(
+                    request.actor, "execute-sql", archive, default=True):
+                # Datasette offers no editor for SQL with a magic parameter: the question's
+                # SQL without the page's limit, with the values chosen
+                found["edit_sql_url"] = datasette.urls.database(archive) + "?" + urlencode(
+                    {"sql": _PAGE_LIMIT_CLAUSE.sub("", sql),
+                     **{name: request.args.get(name, "") for name in sorted(asked) if name != PAGE_LIMIT}})
         return found
 
     return inner
@@ -129,13 +139,32 @@ def highlighted(text: str, query: str | None) -> Markup:
 _PARAMETER = re.compile(r"(?<!:):(\w+)")
 
 
-async def _parameters_asked(datasette, database: str | None, request) -> set[str]:
-    """The named parameters of the query page's SQL: the one typed, or the saved question's."""
+async def _query_sql(datasette, database: str | None, request) -> tuple[str, bool]:
+    """The query page's SQL (the one typed, or the saved question's) and whether it is saved."""
     sql = request.args.get("sql", "")
-    if not sql and database:
-        name = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1])
-        sql = ((await datasette.get_canned_query(database, name, None)) or {}).get("sql", "")
-    return set(_PARAMETER.findall(sql))
+    if sql or not database:
+        return sql, False
+    name = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1])
+    return ((await datasette.get_canned_query(database, name, None)) or {}).get("sql", ""), True
+
+
+_PAGE_LIMIT_CLAUSE = re.compile(rf"\s*limit :{PAGE_LIMIT}\b")
+# Datasette reads a magic parameter `:_page_rows` as prefix "page", key "rows"
+_PAGE_LIMIT_PREFIX, _PAGE_LIMIT_KEY = PAGE_LIMIT[1:].split("_", 1)
+
+
+def page_rows(key: str, request) -> int:
+    """`:_page_rows`: the page's rows and one more (to say there are more) on a question's
+    page; no limit (-1) in its downloads and JSON, which Datasette still caps at
+    max_returned_rows."""
+    if key != _PAGE_LIMIT_KEY:
+        raise KeyError(key)
+    return PAGE_ROWS + 1 if request.url_vars.get("format") is None else -1
+
+
+@hookimpl
+def register_magic_parameters(datasette):
+    return [(_PAGE_LIMIT_PREFIX, page_rows)]
 
 
 @hookimpl
