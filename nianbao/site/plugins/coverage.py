@@ -9,7 +9,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
-from nianbao.publish import PAGE_LIMIT
+from nianbao.publish import PAGE_LIMIT, PAGE_ROWS
 
 # bodies shown in the grid at most (the saved query `bodies_by_year` lists them all)
 GRID_BODIES = 300
@@ -17,9 +17,9 @@ GRID_BODIES = 300
 GRID_YEARS = 10
 
 
-async def _saved(datasette, database: str, name: str, arguments: dict, limit: int = 200):
+async def _saved(datasette, database: str, name: str, arguments: dict, limit: int = PAGE_ROWS):
     query = await datasette.get_canned_query(database, name, None)
-    # the page's own limit stands for the one a question asks for on its page (tables.py)
+    # this page's limit stands for the one a question asks for on its own page (tables.py)
     params = {**{p: arguments.get(p, "") for p in query.get("params", [])}, PAGE_LIMIT: limit}
     rows = await datasette.get_database(database).execute(
         f"select * from ({query['sql']}) limit {int(limit)}", params)
