@@ -7,9 +7,12 @@ with a PDF or a DOCX attachment, every file's bytes distinct), serves it with ng
 127.0.0.1 (a real server: ETag and Last-Modified on every file, 304 to a conditional
 request), and runs, one after the other:
 
-    bare     a 30-line Scrapy spider fetching the same URLs, keeping nothing
-    first    `scrapy crawl annual_reports` into a new archive
-    again    the same crawl again, nothing changed on the portal
+    bare        a 30-line Scrapy spider fetching the same URLs, keeping nothing
+    first       `scrapy crawl annual_reports` into a new archive
+    again       the same crawl again, nothing changed on the portal
+    bare_again  a bare spider asking the same URLs again as `again` does: the listing
+                pages whole, each report page and attachment with the validator the first
+                crawl stored (all 304): the least Scrapy itself spends on a re-crawl
     reparse  `nianbao reparse` with one worker, then with one per core
 
 with the loopback overrides DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False,
@@ -29,6 +32,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -71,6 +75,25 @@ class Bare(scrapy.Spider):
                 yield scrapy.Request(response.urljoin(href), callback=self.file)
 
     def file(self, response):
+        pass
+'''
+
+BARE_AGAIN_SPIDER = '''
+import json
+import scrapy
+
+class BareAgain(scrapy.Spider):
+    """The listing pages whole, every report page and attachment with its stored ETag."""
+    name = "bare_again"
+    custom_settings = {"HTTPERROR_ALLOWED_CODES": [304]}
+
+    async def start(self):
+        for url in LISTINGS:
+            yield scrapy.Request(url, callback=self.done)
+        for url, etag in json.loads(open(STORED, encoding="utf-8").read()):
+            yield scrapy.Request(url, headers={"If-None-Match": etag}, callback=self.done)
+
+    def done(self, response):
         pass
 '''
 
@@ -173,8 +196,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="leave the portal and the archive in this folder")
-    parser.add_argument("--runs", default="bare,first,again,reparse",
-                        help="which runs (comma-separated; default all): bare, first, again, reparse")
+    parser.add_argument("--runs", default="bare,first,again,bare_again,reparse",
+                        help="which runs (comma-separated; default all): bare, first, again, "
+                             "bare_again, reparse")
     options = parser.parse_args()
     work = Path(options.keep or tempfile.mkdtemp(prefix="nianbao-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -205,6 +229,16 @@ def main() -> None:
         for name in ("first", "again"):
             if name in chosen:
                 runs[name] = measured(crawl, ROOT)
+        if "bare_again" in chosen:
+            stored = work / "stored.json"
+            with sqlite3.connect(archive) as db:
+                stored.write_text(json.dumps(db.execute(
+                    "select url, etag from documents where etag is not null").fetchall()))
+            listings = [f"http://127.0.0.1:{port}{COLUMN}" + ("index.html" if n == 0 else f"index_{n}.html")
+                        for n in range(pages)]
+            again_file = work / "bare_again.py"
+            again_file.write_text(f"LISTINGS = {listings!r}\nSTORED = {str(stored)!r}\n" + BARE_AGAIN_SPIDER)
+            runs["bare_again"] = measured([python, "-m", "scrapy", "runspider", str(again_file), *settings], work)
         if "reparse" in chosen:
             nianbao = [python, "-m", "nianbao.cli", "reparse", "--db", str(archive)]
             runs["reparse_1"] = measured([*nianbao, "--workers", "1"], ROOT)
@@ -225,6 +259,10 @@ def main() -> None:
         ("unchanged re-crawl / first crawl, wall", "again", "first", lambda a, b: f"{a['wall'] / b['wall']:.3f}"),
         ("unchanged re-crawl / first, bytes", "again", "first",
          lambda a, b: f"{a['bytes'] / max(b['bytes'], 1):.4f}"),
+        ("bare spider's re-ask / first crawl, wall", "bare_again", "first",
+         lambda a, b: f"{a['wall'] / b['wall']:.3f}"),
+        ("unchanged re-crawl / bare re-ask, wall", "again", "bare_again",
+         lambda a, b: f"{a['wall'] / b['wall']:.2f}×"),
         ("reparse, one worker / one per core", "reparse_1", "reparse", lambda a, b: f"{a['wall'] / b['wall']:.2f}×"),
     ]
     for label, one, other, ratio in ratios:
