@@ -25,6 +25,7 @@ tests/corpus. Timings vary from run to run: the ratios are the point.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import io
 import json
@@ -231,7 +232,9 @@ def main() -> None:
                 runs[name] = measured(crawl, ROOT)
         if "bare_again" in chosen:
             stored = work / "stored.json"
-            with sqlite3.connect(archive) as db:
+            # closed at once: a connection left open keeps reparse's write-ahead log from
+            # being folded into archive.db when it ends
+            with contextlib.closing(sqlite3.connect(archive)) as db:
                 stored.write_text(json.dumps(db.execute(
                     "select url, etag from documents where etag is not null").fetchall()))
             listings = [f"http://127.0.0.1:{port}{COLUMN}" + ("index.html" if n == 0 else f"index_{n}.html")
