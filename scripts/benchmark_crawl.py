@@ -13,7 +13,7 @@ request), and runs, one after the other:
     bare_again  a bare spider asking the same URLs again as `again` does: the listing
                 pages whole, each report page and attachment with the validator the first
                 crawl stored (all 304): the least Scrapy itself spends on a re-crawl
-    reparse  `nianbao reparse` with one worker, then with one per core
+    reparse     `nianbao reparse` with one worker, then with one per core
 
 with the loopback overrides DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False,
 CONCURRENT_REQUESTS_PER_DOMAIN=8, ROBOTSTXT_OBEY=False. Prints wall and CPU seconds,
