@@ -145,7 +145,8 @@ async def _query_sql(datasette, database: str | None, request) -> tuple[str, boo
     if sql or not database:
         return sql, False
     name = tilde_decode(request.path.rstrip("/").rsplit("/", 1)[-1])
-    return ((await datasette.get_canned_query(database, name, None)) or {}).get("sql", ""), True
+    query = await datasette.get_canned_query(database, name, None)
+    return (query["sql"], True) if query else ("", False)
 
 
 _PAGE_LIMIT_CLAUSE = re.compile(rf"\s*limit :{PAGE_LIMIT}\b")
